@@ -1,0 +1,23 @@
+"""KAN Studio engine: Kolmogorov–Arnold networks that train fast and read back as formulas."""
+
+from ._runtime import tune_malloc
+from .errors import ConfigError, DataError, KanStudioError, TrainingDiverged
+from .estimator import KANRegressor
+from .layer import KANLayer
+from .model import KAN
+from .train import History, fit
+
+__all__ = [
+    "KAN",
+    "KANLayer",
+    "KANRegressor",
+    "fit",
+    "History",
+    "KanStudioError",
+    "ConfigError",
+    "DataError",
+    "TrainingDiverged",
+]
+__version__ = "0.1.0"
+
+tune_malloc()

@@ -1,0 +1,21 @@
+"""One exception family for everything a user can get wrong (caught by the CLI and the studio)."""
+
+
+class KanStudioError(Exception):
+    """Base of all user-facing errors; the message is one line: what happened; what to do."""
+
+
+class ConfigError(KanStudioError, ValueError):
+    """An argument or setting is invalid."""
+
+
+class DataError(KanStudioError, ValueError):
+    """Input data cannot be used as given."""
+
+
+class TrainingDiverged(KanStudioError, RuntimeError):
+    """The loss became NaN/inf; the model holds the last good weights."""
+
+    def __init__(self, message: str, history: object = None):
+        super().__init__(message)
+        self.history = history

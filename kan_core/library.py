@@ -1,0 +1,78 @@
+"""The symbolic function library: name, torch function, SymPy function, complexity, domain."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+import torch
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Fn:
+    """One library entry; `domain` is the open/closed interval its argument must stay in."""
+
+    name: str
+    torch: Callable[[torch.Tensor], torch.Tensor]
+    sympy: Callable[[sp.Expr], sp.Expr]
+    complexity: int
+    domain: tuple[float, float] = (-math.inf, math.inf)
+    excludes_zero: bool = False  # 1/x-like: the argument must not cross 0
+
+    def valid(self, lo: float, hi: float) -> bool:
+        """True when an argument ranging over [lo, hi] stays inside the domain."""
+        if lo < self.domain[0] or hi > self.domain[1]:
+            return False
+        return not (self.excludes_zero and lo <= 0.0 <= hi)
+
+
+_POS = (0.0, math.inf)
+_UNIT = (-1.0, 1.0)
+
+FUNCTIONS: dict[str, Fn] = {
+    f.name: f
+    for f in [
+        Fn("0", lambda x: torch.zeros_like(x), lambda x: sp.Integer(0), 0),
+        Fn("x", lambda x: x, lambda x: x, 1),
+        Fn("x^2", lambda x: x * x, lambda x: x**2, 2),
+        Fn("x^3", lambda x: x**3, lambda x: x**3, 3),
+        Fn("x^4", lambda x: x**4, lambda x: x**4, 3),
+        Fn("1/x", lambda x: 1 / x, lambda x: 1 / x, 2, excludes_zero=True),
+        Fn("1/x^2", lambda x: x**-2, lambda x: x**-2, 3, excludes_zero=True),
+        Fn("sqrt", torch.sqrt, sp.sqrt, 2, _POS),
+        Fn("1/sqrt", torch.rsqrt, lambda x: 1 / sp.sqrt(x), 3, _POS, excludes_zero=True),
+        Fn("x^1.5", lambda x: x**1.5, lambda x: x ** sp.Rational(3, 2), 3, _POS),
+        Fn("exp", torch.exp, sp.exp, 2),
+        Fn("log", torch.log, sp.log, 2, _POS, excludes_zero=True),
+        Fn("sin", torch.sin, sp.sin, 2),
+        Fn("cos", torch.cos, sp.cos, 2),
+        Fn("tan", torch.tan, sp.tan, 3, (-math.pi / 2, math.pi / 2)),
+        Fn("tanh", torch.tanh, sp.tanh, 3),
+        Fn("sigmoid", torch.sigmoid, lambda x: 1 / (1 + sp.exp(-x)), 3),
+        Fn("arcsin", torch.arcsin, sp.asin, 4, _UNIT),
+        Fn("arccos", torch.arccos, sp.acos, 4, _UNIT),
+        Fn("arctan", torch.arctan, sp.atan, 4),
+        Fn("arctanh", torch.arctanh, sp.atanh, 4, _UNIT),
+        Fn("gaussian", lambda x: torch.exp(-x * x), lambda x: sp.exp(-(x**2)), 3),
+        Fn("abs", torch.abs, sp.Abs, 3),
+        Fn("sign", torch.sign, sp.sign, 4),
+        Fn("sinh", torch.sinh, sp.sinh, 3),
+        Fn("cosh", torch.cosh, sp.cosh, 3),
+    ]
+}
+
+NAMES: tuple[str, ...] = tuple(FUNCTIONS)
+
+
+def get(name: str) -> Fn:
+    """The library entry called `name`, or a one-line error listing the choices."""
+    try:
+        return FUNCTIONS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown function {name!r}; choose one of: {', '.join(NAMES)}"
+        ) from None

@@ -1,0 +1,186 @@
+"""KAN: a stack of KAN layers with input/output standardisation and per-edge statistics on demand."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .errors import ConfigError
+from .layer import KANLayer
+
+MAX_GRID_SAMPLES = 8192
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' -> CUDA when present, else CPU; a clear error when CUDA is asked for but absent."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device 'cuda' requested but no GPU is available; use device='auto' or 'cpu'")
+    return dev
+
+
+class KAN(nn.Module):
+    """Kolmogorov–Arnold network `KAN([n_in, …, n_out])`: (batch, n_in) -> (batch, n_out).
+
+    Inputs and outputs pass through a per-column affine map (identity until `fit` sets it from the
+    data) so that any data scale trains well; formulas undo it.
+    """
+
+    def __init__(
+        self,
+        widths: Sequence[int],
+        grid: int = 5,
+        k: int = 3,
+        seed: int = 0,
+        device: str | torch.device = "auto",
+        base_fn: str = "silu",
+        grid_range: tuple[float, float] = (-1.0, 1.0),
+        noise_scale: float = 0.1,
+    ):
+        super().__init__()
+        widths = list(widths)
+        if len(widths) < 2 or not all(isinstance(w, int) and w >= 1 for w in widths):
+            raise ConfigError(f"widths must be >= 2 positive integers like [2, 5, 1], got {widths}")
+        self.widths, self.k, self.seed, self.base_fn = widths, k, seed, base_fn
+        gen = torch.Generator().manual_seed(int(seed))
+        self.layers = nn.ModuleList(
+            KANLayer(a, b, grid, k, grid_range, base_fn, noise_scale, gen)
+            for a, b in zip(widths[:-1], widths[1:])
+        )
+        self.register_buffer("in_shift", torch.zeros(widths[0]))
+        self.register_buffer("in_scale", torch.ones(widths[0]))
+        self.register_buffer("out_shift", torch.zeros(widths[-1]))
+        self.register_buffer("out_scale", torch.ones(widths[-1]))
+        self.register_buffer("initialized", torch.tensor(False))
+        self.to(resolve_device(device))
+
+    @property
+    def device(self) -> torch.device:
+        """Where the parameters live."""
+        return self.in_shift.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating type of the parameters."""
+        return self.in_shift.dtype
+
+    def config(self) -> dict:
+        """Everything needed to rebuild this architecture (weights go in the state dict)."""
+        return {
+            "widths": self.widths,
+            "grids": [layer.grid for layer in self.layers],
+            "k": self.k,
+            "seed": self.seed,
+            "base_fn": self.base_fn,
+        }
+
+    def n_params(self) -> int:
+        """Number of trainable numbers in the spline/base part (what the network learns)."""
+        return sum(layer.coef.numel() + layer.w_s.numel() + layer.w_b.numel() for layer in self.layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(batch, n_in) -> (batch, n_out)."""
+        zt = ((x - self.in_shift) / self.in_scale).t().contiguous()
+        for layer in self.layers:
+            zt = layer.forward_t(zt)
+        return zt.t() * self.out_scale + self.out_shift
+
+    def _as_input(self, x) -> torch.Tensor:
+        return torch.as_tensor(x, dtype=self.dtype, device=self.device)
+
+    @torch.no_grad()
+    def set_normalization(self, x: torch.Tensor, y: torch.Tensor | None = None) -> None:
+        """Standardise inputs (and outputs) with the mean/std of the data; constant columns get scale 1."""
+
+        def stats(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            mu, sd = t.mean(0), t.std(0, unbiased=False) if t.shape[0] > 1 else torch.zeros_like(t[0])
+            return mu, torch.where(sd > 1e-12 * (1 + mu.abs()), sd, torch.ones_like(sd))
+
+        self.in_shift[:], self.in_scale[:] = stats(self._as_input(x))
+        if y is not None:
+            self.out_shift[:], self.out_scale[:] = stats(self._as_input(y).reshape(-1, self.widths[-1]))
+
+    @torch.no_grad()
+    def layer_inputs(self, x, chunk: int = 8192) -> list[torch.Tensor]:
+        """The input of every layer (plus the network output, last) for data x, in network units."""
+        outs: list[list[torch.Tensor]] = [[] for _ in range(len(self.layers) + 1)]
+        x = self._as_input(x)
+        for start in range(0, x.shape[0], chunk):
+            z = (x[start : start + chunk] - self.in_shift) / self.in_scale
+            outs[0].append(z)
+            for i, layer in enumerate(self.layers):
+                z = layer(z)
+                outs[i + 1].append(z)
+        return [torch.cat(o) for o in outs]
+
+    @torch.no_grad()
+    def update_grid(self, x, grid_eps: float = 1.0) -> None:
+        """Fit every layer's grid to the range of its inputs on data x, keeping the functions."""
+        x = self._as_input(x)
+        if x.shape[0] > MAX_GRID_SAMPLES:
+            x = x[:: -(-x.shape[0] // MAX_GRID_SAMPLES)]
+        z = (x - self.in_shift) / self.in_scale
+        for layer in self.layers:
+            layer.update_grid(z, grid_eps)
+            z = layer(z)
+
+    def refine(self, new_grid: int) -> "KAN":
+        """A copy with G = `new_grid` intervals in every layer, the learned functions kept."""
+        model = copy.deepcopy(self)
+        for layer in model.layers:
+            layer.refine(new_grid)
+        return model
+
+    def regularization(self, x: torch.Tensor, l1: float = 1.0, entropy: float = 1.0) -> torch.Tensor:
+        """The KAN paper's sparsity penalty Σ_layers (l1·Σ|φ|₁ + entropy·S) on the sample x."""
+        z = (x - self.in_shift) / self.in_scale
+        total = x.new_zeros(())
+        for layer in self.layers:
+            phi = layer.edge_values(z)
+            a = phi.abs().mean(0)
+            s = a.sum()
+            p = a / (s + 1e-12)
+            total = total + l1 * s - entropy * (p * torch.log(p + 1e-12)).sum()
+            z = phi.sum(1)
+        return total
+
+    @torch.no_grad()
+    def edge_curves(self, layer: int, n: int = 100, raw_units: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+        """x (n, in) across the grid range and φ(x) (n, in, out) for every edge of a layer.
+
+        With raw_units, layer 0's x is in the data's own units (the standardisation undone).
+        """
+        lay = self.layers[layer]
+        lo, hi = lay.grid_range
+        t = torch.linspace(0, 1, n, device=self.device, dtype=self.dtype)[:, None]
+        z = lo + (hi - lo) * t
+        phi = lay.edge_values(z)
+        x = z * self.in_scale + self.in_shift if (layer == 0 and raw_units) else z
+        return x.cpu(), phi.cpu()
+
+    @torch.no_grad()
+    def edge_scores(self, x, chunk: int = 4096) -> dict[str, list[torch.Tensor]]:
+        """Attribution: mean |φ| per edge on data x (per layer, (in, out)) and node scores.
+
+        A hidden node scores min(max incoming, max outgoing) as in the KAN paper's pruning; input
+        nodes score their strongest outgoing edge and output nodes their strongest incoming one.
+        """
+        x = self._as_input(x)
+        sums = [torch.zeros(layer.in_dim, layer.out_dim, device=self.device) for layer in self.layers]
+        for start in range(0, x.shape[0], chunk):
+            z = (x[start : start + chunk] - self.in_shift) / self.in_scale
+            for i, layer in enumerate(self.layers):
+                phi = layer.edge_values(z)
+                sums[i] += phi.abs().sum(0).float()
+                z = phi.sum(1)
+        edges = [(s / max(x.shape[0], 1)).cpu() for s in sums]
+        nodes = [edges[0].amax(1)]
+        for prev, nxt in zip(edges[:-1], edges[1:]):
+            nodes.append(torch.minimum(prev.amax(0), nxt.amax(1)))
+        nodes.append(edges[-1].amax(0))
+        return {"edges": edges, "nodes": nodes}
