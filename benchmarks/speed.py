@@ -141,12 +141,15 @@ def main() -> None:
         "cpu_count": torch.get_num_threads(),
     }
     print(f"device={meta['device']} threads={args.threads} torch={meta['torch']}")
-    cols = "| widths | batch | KAN ms | MLP ms | KAN/MLP | peak extra MiB |" + (" pykan ms |" if args.pykan else "")
+    cols = "| widths | batch | KAN ms | MLP ms | KAN/MLP | peak extra MiB |" + (
+        " pykan ms |" if args.pykan else ""
+    )
     print(cols)
     print("|" + "---|" * (cols.count("|") - 1))
     for r in rows:
         peak = f"{r['kan_peak_mib']:.1f}" if "kan_peak_mib" in r else ""
-        line = f"| {r['widths']} | {r['batch']} | {r['kan_ms']:.2f} | {r['mlp_ms']:.2f} | {r['ratio']:.2f} | {peak} |"
+        line = f"| {r['widths']} | {r['batch']} | {r['kan_ms']:.2f} | {r['mlp_ms']:.2f} | "
+        line += f"{r['ratio']:.2f} | {peak} |"
         if args.pykan:
             line += f" {r['pykan_ms']:.1f} |" if r.get("pykan_ms") else " n/a |"
         print(line)

@@ -52,9 +52,16 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         widths = [X.shape[1], *[int(h) for h in self.hidden], 1]
         model = KAN(widths, grid=self.grid, k=self.k, seed=seed, device=self.device)
         self.history_ = fit(
-            model, X.astype(np.float32), y.astype(np.float32), steps=self.steps, opt=self.opt,
-            lr=self.lr, lamb=self.lamb, batch_size=self.batch_size,
-            grid_update_every=self.grid_update_every, seed=seed,
+            model,
+            X.astype(np.float32),
+            y.astype(np.float32),
+            steps=self.steps,
+            opt=self.opt,
+            lr=self.lr,
+            lamb=self.lamb,
+            batch_size=self.batch_size,
+            grid_update_every=self.grid_update_every,
+            seed=seed,
         )
         self.model_ = model.double().cpu()
         return self

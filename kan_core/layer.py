@@ -82,9 +82,7 @@ class KANLayer(nn.Module):
 
     def _check_edge(self, i: int, j: int) -> None:
         if not (0 <= i < self.in_dim and 0 <= j < self.out_dim):
-            raise ConfigError(
-                f"edge {i}->{j} does not exist; this layer is {self.in_dim}->{self.out_dim}"
-            )
+            raise ConfigError(f"edge {i}->{j} does not exist; this layer is {self.in_dim}->{self.out_dim}")
 
     def set_mask(self, i: int, j: int, active: bool) -> None:
         """Switch edge i→j on or off (off = exactly 0)."""
@@ -178,14 +176,14 @@ class KANLayer(nn.Module):
 
     # ----- grids ---------------------------------------------------------------------------
     @torch.no_grad()
-    def update_grid(self, x: torch.Tensor, grid_eps: float = 1.0) -> None:
+    def update_grid(self, x: torch.Tensor, grid_eps: float = 1.0, grid: int | None = None) -> None:
         """Move the grid to the data in x (batch, in), keeping each edge's function on x.
 
         grid = grid_eps·uniform(min, max) + (1−grid_eps)·sample quantiles, as pykan's grid_eps;
         grid_eps = 1 (the default) keeps the grid uniform and the closed-form fast path.
-        Inputs with a locked edge keep their grid.
+        Inputs with a locked edge keep their grid. `grid` changes G at the same time.
         """
-        G, k = self.grid, self.k
+        G, k = grid or self.grid, self.k
         xs = x.sort(dim=0).values
         lo, hi = xs[0], xs[-1]
         flat = (hi - lo) <= 1e-6 * (1 + lo.abs() + hi.abs())

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import sympy as sp
 import torch
@@ -73,6 +73,4 @@ def get(name: str) -> Fn:
     try:
         return FUNCTIONS[name]
     except KeyError:
-        raise ConfigError(
-            f"unknown function {name!r}; choose one of: {', '.join(NAMES)}"
-        ) from None
+        raise ConfigError(f"unknown function {name!r}; choose one of: {', '.join(NAMES)}") from None

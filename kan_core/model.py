@@ -119,21 +119,31 @@ class KAN(nn.Module):
         return [torch.cat(o) for o in outs]
 
     @torch.no_grad()
-    def update_grid(self, x, grid_eps: float = 1.0) -> None:
-        """Fit every layer's grid to the range of its inputs on data x, keeping the functions."""
+    def update_grid(self, x, grid_eps: float = 1.0, grid: int | None = None) -> None:
+        """Fit every layer's grid to the range of its inputs on data x, keeping the functions.
+
+        `grid` also changes the number of intervals (refinement on the data's range).
+        """
         x = self._as_input(x)
         if x.shape[0] > MAX_GRID_SAMPLES:
             x = x[:: -(-x.shape[0] // MAX_GRID_SAMPLES)]
         z = (x - self.in_shift) / self.in_scale
         for layer in self.layers:
-            layer.update_grid(z, grid_eps)
+            layer.update_grid(z, grid_eps, grid)
             z = layer(z)
 
-    def refine(self, new_grid: int) -> "KAN":
-        """A copy with G = `new_grid` intervals in every layer, the learned functions kept."""
+    def refine(self, new_grid: int, x=None) -> "KAN":
+        """A copy with G = `new_grid` intervals in every layer, the learned functions kept.
+
+        Without data, functions are kept over each grid's current range; with data x the new
+        grids span the range the data actually reach (hidden activations drift in training).
+        """
         model = copy.deepcopy(self)
-        for layer in model.layers:
-            layer.refine(new_grid)
+        if x is not None:
+            model.update_grid(x, grid_eps=1.0, grid=new_grid)
+        else:
+            for layer in model.layers:
+                layer.refine(new_grid)
         return model
 
     def regularization(self, x: torch.Tensor, l1: float = 1.0, entropy: float = 1.0) -> torch.Tensor:
@@ -150,7 +160,9 @@ class KAN(nn.Module):
         return total
 
     @torch.no_grad()
-    def edge_curves(self, layer: int, n: int = 100, raw_units: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    def edge_curves(
+        self, layer: int, n: int = 100, raw_units: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """x (n, in) across the grid range and φ(x) (n, in, out) for every edge of a layer.
 
         With raw_units, layer 0's x is in the data's own units (the standardisation undone).

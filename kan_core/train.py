@@ -124,8 +124,13 @@ def fit(
         optimizer = torch.optim.Adam(params, lr=lr or 1e-2)
     else:
         optimizer = torch.optim.LBFGS(
-            params, lr=lr or 1.0, max_iter=20, history_size=10, line_search_fn="strong_wolfe",
-            tolerance_grad=1e-32, tolerance_change=1e-32,
+            params,
+            lr=lr or 1.0,
+            max_iter=20,
+            history_size=10,
+            line_search_fn="strong_wolfe",
+            tolerance_grad=1e-32,
+            tolerance_change=1e-32,
         )
 
     def objective(xb: torch.Tensor, yb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -140,7 +145,10 @@ def fit(
 
     hist = History()
     pending: list[tuple[int, torch.Tensor, torch.Tensor]] = []
-    good_state, good_step = copy.deepcopy(model.state_dict()), 0
+    # The loss logged at an Adam step measures the weights from before that step's update; the
+    # LBFGS loss is taken after it. A snapshot is trusted only once its loss has been seen finite.
+    lag = 1 if opt == "adam" else 0
+    good_state, good_step, snapshot = copy.deepcopy(model.state_dict()), 0, None
     model.train()
     for step in range(1, steps + 1):
         if stop_event is not None and stop_event.is_set():
@@ -153,8 +161,9 @@ def fit(
             xb, yb = X[idx], y[idx]
         else:
             xb, yb = X, y
+        log_now = step % log_every == 0 or step == steps
 
-        def closure() -> torch.Tensor:
+        def closure(xb: torch.Tensor = xb, yb: torch.Tensor = yb) -> torch.Tensor:
             optimizer.zero_grad(set_to_none=True)
             total = objective(xb, yb)[0]
             total.backward()
@@ -164,37 +173,42 @@ def fit(
             optimizer.zero_grad(set_to_none=True)
             total, mse, reg = objective(xb, yb)
             total.backward()
+            if log_now:
+                snapshot = copy.deepcopy(model.state_dict())
             optimizer.step()
         else:
             optimizer.step(closure)
             with torch.no_grad():
                 _, mse, reg = objective(xb, yb)
+            if log_now:
+                snapshot = copy.deepcopy(model.state_dict())
         pending.append((step, mse, reg))
+        if not log_now:
+            continue
 
-        if step % log_every == 0 or step == steps:
-            values = torch.stack([torch.stack([p[1], p[2]]) for p in pending]).cpu().tolist()
-            for (s, _, _), (lv, rv) in zip(pending, values):
-                if not (math.isfinite(lv) and math.isfinite(rv)):
-                    model.load_state_dict(good_state)
-                    hist.status = "diverged"
-                    hist.message = (
-                        f"training diverged at step {s}; weights restored to step {good_step}; "
-                        "lower the learning rate"
-                    )
-                    raise TrainingDiverged(hist.message, hist)
-                hist.step.append(s)
-                hist.train_loss.append(math.sqrt(lv))
-                hist.reg.append(rv)
-            pending.clear()
-            metrics = {"train_loss": hist.train_loss[-1], "reg": hist.reg[-1]}
-            if X_val is not None:
-                with torch.no_grad():
-                    val = torch.sqrt(torch.mean((model(X_val) - y_val) ** 2)).item()
-                hist.val_step.append(step)
-                hist.val_loss.append(val)
-                metrics["val_loss"] = val
-            good_state, good_step = copy.deepcopy(model.state_dict()), step
-            if callback is not None:
-                callback(step, {"step": step, "steps": steps, **metrics})
+        values = torch.stack([torch.stack([p[1], p[2]]) for p in pending]).cpu().tolist()
+        for (s, _, _), (lv, rv) in zip(pending, values):
+            if not (math.isfinite(lv) and math.isfinite(rv)):
+                model.load_state_dict(good_state)
+                hist.status = "diverged"
+                hist.message = (
+                    f"training diverged at step {s}; weights restored to step {good_step}; "
+                    "lower the learning rate"
+                )
+                raise TrainingDiverged(hist.message, hist)
+            hist.step.append(s)
+            hist.train_loss.append(math.sqrt(lv))
+            hist.reg.append(rv)
+        pending.clear()
+        good_state, good_step = snapshot, step - lag
+        metrics = {"train_loss": hist.train_loss[-1], "reg": hist.reg[-1]}
+        if X_val is not None:
+            with torch.no_grad():
+                val = torch.sqrt(torch.mean((model(X_val) - y_val) ** 2)).item()
+            hist.val_step.append(step)
+            hist.val_loss.append(val)
+            metrics["val_loss"] = val
+        if callback is not None:
+            callback(step, {"step": step, "steps": steps, **metrics})
     model.eval()
     return hist

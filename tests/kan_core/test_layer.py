@@ -13,7 +13,9 @@ D64 = torch.float64
 def smooth_layer(in_dim=2, out_dim=3, grid=5, k=3, seed=0) -> KANLayer:
     """A float64 layer whose edges are smooth curves (sin of different frequencies) on [-1, 1]."""
     layer = KANLayer(in_dim, out_dim, grid=grid, k=k, generator=torch.Generator().manual_seed(seed)).double()
-    layer.knots = uniform_knots(torch.full((in_dim,), -1.0, dtype=D64), torch.full((in_dim,), 1.0, dtype=D64), grid, k)
+    layer.knots = uniform_knots(
+        torch.full((in_dim,), -1.0, dtype=D64), torch.full((in_dim,), 1.0, dtype=D64), grid, k
+    )
     layer.refresh()
     x = torch.linspace(-1, 1, 400, dtype=D64)[:, None].expand(-1, in_dim)
     freq = torch.arange(1, in_dim * out_dim + 1, dtype=D64).view(1, in_dim, out_dim) * 0.35

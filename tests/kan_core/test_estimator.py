@@ -1,0 +1,37 @@
+import numpy as np
+import pytest
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+from kan_core import KAN, KANRegressor
+
+
+@pytest.mark.slow
+def test_check_estimator_passes():
+    results = check_estimator(KANRegressor(steps=5), on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
+    assert not failed
+    assert len(results) > 40
+
+
+def test_fits_a_smooth_law_in_float64():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 5, size=(400, 2))
+    y = X[:, 0] ** 1.5 / X[:, 1]
+    est = KANRegressor(hidden=(4,), steps=40, random_state=0).fit(X, y)
+    assert est.n_features_in_ == 2 and isinstance(est.model_, KAN)
+    assert est.score(X, y) > 0.999
+    assert est.predict(X).dtype == np.float64 and est.predict(X).shape == (400,)
+    assert len(est.history_.train_loss) == 40
+
+
+def test_works_inside_sklearn_tools():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 3))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1]
+    scores = cross_val_score(
+        make_pipeline(StandardScaler(), KANRegressor(steps=15, random_state=0)), X, y, cv=3
+    )
+    assert scores.min() > 0.9
