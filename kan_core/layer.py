@@ -10,7 +10,16 @@ from torch import nn
 
 from . import library
 from .errors import ConfigError
-from .spline import BASE_FUNCTIONS, basis_t, extend_grid, features_t, fit_coef, is_uniform, uniform_knots
+from .spline import (
+    BASE_FUNCTIONS,
+    basis_t,
+    extend_grid,
+    features_t,
+    fit_coef,
+    is_uniform,
+    uniform_knots,
+    uniform_position,
+)
 
 
 def _refresh_after_load(module: "KANLayer", _keys: object) -> None:
@@ -70,6 +79,7 @@ class KANLayer(nn.Module):
     def refresh(self) -> None:
         """Recompute what is derived from the buffers (call after changing them directly)."""
         self._uniform = is_uniform(self.knots)
+        self._position = uniform_position(self.knots, self.k) if self._uniform and self.k >= 1 else None
         self._has_lock = bool(self.lock.any())
         self._all_numeric = bool((self.mask == 1).all()) and not bool((self.sym >= 0).any())
         symbolic = (self.sym >= 0) & (self.mask > 0)
@@ -79,6 +89,12 @@ class KANLayer(nn.Module):
         for f in self.sym[symbolic].unique().tolist():
             ii, oo = torch.nonzero(symbolic & (self.sym == f), as_tuple=True)
             self._groups.append((library.NAMES[f], ii, oo))
+
+    def _apply(self, fn, *args, **kwargs):  # noqa: D102
+        # .to()/.double()/.cuda() move buffers; what is derived from them must follow.
+        out = super()._apply(fn, *args, **kwargs)
+        self.refresh()
+        return out
 
     def _check_edge(self, i: int, j: int) -> None:
         if not (0 <= i < self.in_dim and 0 <= j < self.out_dim):
@@ -134,6 +150,8 @@ class KANLayer(nn.Module):
 
     def _symbolic(self, xt: torch.Tensor) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """(in_idx, out_idx, values (n_edges, batch)) per group of snapped edges; xt is (in, batch)."""
+        if not self._groups:
+            return
         p = torch.where(self._frozen[..., None], self.sym_params.detach(), self.sym_params)
         for name, ii, oo in self._groups:
             ii, oo = ii.to(xt.device), oo.to(xt.device)
@@ -147,7 +165,7 @@ class KANLayer(nn.Module):
     def forward_t(self, xt: torch.Tensor) -> torch.Tensor:
         """Feature-major forward (in, batch) -> (out, batch): one matmul for all spline edges."""
         w_sp, w_b = self._weights()
-        feats = features_t(xt, self.knots, self.k, self._uniform, self.base_fn)
+        feats = features_t(xt, self.knots, self.k, self._uniform, self.base_fn, self._position)
         weight = torch.cat([w_sp, w_b[None]]).reshape(-1, self.out_dim)
         out = weight.t() @ feats.reshape(-1, xt.shape[1])
         for _, oo, v in self._symbolic(xt):
@@ -158,7 +176,7 @@ class KANLayer(nn.Module):
         """Per-edge activations φ_ij(x_i) as (batch, in, out); for statistics and plots only."""
         w_sp, w_b = self._weights()
         xt = x.t().contiguous()
-        feats = features_t(xt, self.knots, self.k, self._uniform, self.base_fn)
+        feats = features_t(xt, self.knots, self.k, self._uniform, self.base_fn, self._position)
         phi = torch.einsum("jib,jio->bio", feats, torch.cat([w_sp, w_b[None]]))
         for ii, oo, v in self._symbolic(xt):
             phi[:, ii, oo] = v.t()

@@ -86,13 +86,13 @@ class _UniformFeaturesT(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, xt, shift, inv_h, k: int, n_basis: int, base: str):  # noqa: D102
-        alpha, weights = _terms(k)
+    def forward(ctx, xt, scale, offsets, k: int, base: str):  # noqa: D102
+        _, weights = _terms(k)
         c = (k + 1) / 2
-        centers = torch.arange(n_basis, dtype=xt.dtype, device=xt.device).add_(c).mul_(alpha)
-        s = torch.addcmul(shift[:, None] * alpha, xt, inv_h[:, None] * alpha)
-        t = s.unsqueeze(0) - centers.view(-1, 1, 1)
+        alpha = scale.new_tensor(_terms(k)[0])
+        t = torch.addcmul(offsets, xt.unsqueeze(0), scale)  # α·(position − centre), (G+k, in, B)
         d = t.abs()
+        n_basis = offsets.shape[0]
         out = xt.new_empty(n_basis + 1, *xt.shape)
         need_grad = ctx.needs_input_grad[0]
         slope = None
@@ -109,26 +109,41 @@ class _UniformFeaturesT(torch.autograd.Function):
         out[n_basis] = value(xt)
         if need_grad:
             # slope ∝ −dM/d|t| ≥ 0 (B-splines fall away from their centre), so dM/dt ∝ −copysign.
-            ctx.save_for_backward(torch.copysign(slope, t), derivative(xt), inv_h * (-k * alpha))
+            ctx.save_for_backward(torch.copysign(slope, t), derivative(xt), scale * -k)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # noqa: D102
         slope, dbase, scale = ctx.saved_tensors
-        grad_x = (grad[:-1] * slope).sum(0).mul_(scale[:, None]).addcmul_(grad[-1], dbase)
-        return grad_x, None, None, None, None, None
+        grad_x = (grad[:-1] * slope).sum(0).mul_(scale).addcmul_(grad[-1], dbase)
+        return grad_x, None, None, None, None
+
+
+def uniform_position(knots: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(scale (in, 1), offsets (G+k, in, 1)) with α·(position of x relative to basis j's centre)
+    = x·scale + offsets[j], for uniform knots; layers cache these between grid changes."""
+    alpha, _ = _terms(k)
+    inv_h = 1.0 / (knots[:, 1] - knots[:, 0])
+    n_basis = knots.shape[1] - k - 1
+    centers = torch.arange(n_basis, dtype=knots.dtype, device=knots.device) + (k + 1) / 2
+    offsets = -knots[:, 0] * inv_h - centers[:, None]
+    return (alpha * inv_h)[:, None].contiguous(), (alpha * offsets)[..., None].contiguous()
 
 
 def features_t(
-    xt: torch.Tensor, knots: torch.Tensor, k: int, uniform: bool | None = None, base: str = "silu"
+    xt: torch.Tensor,
+    knots: torch.Tensor,
+    k: int,
+    uniform: bool | None = None,
+    base: str = "silu",
+    position: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Bases and base function feature-major: x_t (in, batch) -> (G+k+1, in, batch), b(x) last."""
     if uniform is None:
         uniform = is_uniform(knots)
-    n_basis = knots.shape[1] - k - 1
     if uniform and k >= 1:
-        inv_h = 1.0 / (knots[:, 1] - knots[:, 0])
-        return _UniformFeaturesT.apply(xt, -knots[:, 0] * inv_h, inv_h, k, n_basis, base)
+        scale, offsets = position if position is not None else uniform_position(knots, k)
+        return _UniformFeaturesT.apply(xt, scale, offsets, k, base)
     bases = cox_de_boor(xt.t(), knots, k).permute(2, 1, 0)
     return torch.cat([bases, BASE_FUNCTIONS[base][0](xt)[None]])
 

@@ -29,9 +29,10 @@ def test_fits_a_smooth_law_in_float64():
 
 def test_works_inside_sklearn_tools():
     rng = np.random.default_rng(1)
-    X = rng.normal(size=(120, 3))
+    # Bounded inputs: outside the training range a KAN edge falls back to its base function.
+    X = rng.uniform(-2, 2, size=(150, 3))
     y = np.sin(X[:, 0]) + 0.5 * X[:, 1]
     scores = cross_val_score(
         make_pipeline(StandardScaler(), KANRegressor(steps=15, random_state=0)), X, y, cv=3
     )
-    assert scores.min() > 0.9
+    assert scores.min() > 0.99  # measured 0.9987
