@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
 from collections.abc import Callable
@@ -32,6 +31,10 @@ class History:
     def as_dict(self) -> dict:
         """Plain-JSON view."""
         return dict(self.__dict__)
+
+
+def _copy_state(model: KAN) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def as_tensors(model: KAN, X, y) -> tuple[torch.Tensor, torch.Tensor]:
@@ -89,8 +92,9 @@ def fit(
     data, so inputs of any scale need no preparation. `grid_update_every` > 0 moves the grids to
     the data every that many steps until `grid_update_until` (default: half the steps).
     `callback(step, metrics)` and the NaN check run every `log_every` steps (1 on CPU, 10 on GPU,
-    where each check waits for the device). If the loss goes NaN/inf the last good weights are
-    restored and TrainingDiverged is raised, carrying the history.
+    where each check waits for the device). Weights are snapshotted every max(log_every, 10)
+    steps; if the loss goes NaN/inf the last snapshot whose loss was seen finite is restored and
+    TrainingDiverged is raised, carrying the history.
     """
     opt = opt.lower()
     if opt not in ("adam", "lbfgs"):
@@ -121,7 +125,8 @@ def fit(
     until = steps // 2 if grid_update_until is None else grid_update_until
     params = [p for p in model.parameters() if p.requires_grad]
     if opt == "adam":
-        optimizer = torch.optim.Adam(params, lr=lr or 1e-2)
+        # The fused kernel updates every tensor in one pass (CPU and CUDA).
+        optimizer = torch.optim.Adam(params, lr=lr or 1e-2, fused=True)
     else:
         optimizer = torch.optim.LBFGS(
             params,
@@ -148,7 +153,8 @@ def fit(
     # The loss logged at an Adam step measures the weights from before that step's update; the
     # LBFGS loss is taken after it. A snapshot is trusted only once its loss has been seen finite.
     lag = 1 if opt == "adam" else 0
-    good_state, good_step, snapshot = copy.deepcopy(model.state_dict()), 0, None
+    snapshot_every = max(log_every, 10)
+    good_state, good_step, snapshot = _copy_state(model), 0, None
     model.train()
     for step in range(1, steps + 1):
         if stop_event is not None and stop_event.is_set():
@@ -173,15 +179,15 @@ def fit(
             optimizer.zero_grad(set_to_none=True)
             total, mse, reg = objective(xb, yb)
             total.backward()
-            if log_now:
-                snapshot = copy.deepcopy(model.state_dict())
+            if log_now and (step - lag) % snapshot_every == 0:
+                snapshot = _copy_state(model), step - lag
             optimizer.step()
         else:
             optimizer.step(closure)
             with torch.no_grad():
                 _, mse, reg = objective(xb, yb)
-            if log_now:
-                snapshot = copy.deepcopy(model.state_dict())
+            if log_now and step % snapshot_every == 0:
+                snapshot = _copy_state(model), step
         pending.append((step, mse, reg))
         if not log_now:
             continue
@@ -200,7 +206,8 @@ def fit(
             hist.train_loss.append(math.sqrt(lv))
             hist.reg.append(rv)
         pending.clear()
-        good_state, good_step = snapshot, step - lag
+        if snapshot is not None:
+            (good_state, good_step), snapshot = snapshot, None
         metrics = {"train_loss": hist.train_loss[-1], "reg": hist.reg[-1]}
         if X_val is not None:
             with torch.no_grad():

@@ -68,23 +68,46 @@ def test_inputs_of_any_scale_train_without_normalising():
     assert torch.all(lo < -1) and torch.all(hi > 1)  # grid in standardised units spans the data
 
 
-def test_nan_guard_restores_last_good_weights():
-    X, y = toy(200, 0)
-    model = KAN([2, 3, 1], seed=0, device="cpu")
-    fit(model, X, y, steps=3, opt="adam")
+PATTERN = r"^training diverged at step (\d+); weights restored to step (\d+); lower the learning rate$"
+
+
+def diverge(model, X, y, **kwargs):
     seen = {0: {k: v.clone() for k, v in model.state_dict().items()}}
+    user_cb = kwargs.pop("callback", None)
 
     def remember(step, metrics):
         seen[step] = {k: v.clone() for k, v in model.state_dict().items()}
+        if user_cb:
+            user_cb(step, metrics)
 
-    pattern = r"^training diverged at step (\d+); weights restored to step (\d+); lower the learning rate$"
-    with pytest.raises(TrainingDiverged, match=pattern) as err:
-        fit(model, X, y, steps=200, opt="adam", lr=1e12, callback=remember)
-    hist = err.value.history
-    bad, good = (int(v) for v in re.match(pattern, str(err.value)).groups())
-    assert hist.status == "diverged" and bad == hist.step[-1] + 1 and good == bad - 2
+    with pytest.raises(TrainingDiverged, match=PATTERN) as err:
+        fit(model, X, y, callback=remember, **kwargs)
+    bad, good = (int(v) for v in re.match(PATTERN, str(err.value)).groups())
+    assert err.value.history.status == "diverged" and bad == err.value.history.step[-1] + 1
     assert all(torch.equal(model.state_dict()[k], seen[good][k]) for k in seen[good])
     assert math.isfinite(rmse(model, X, y))  # the restored weights evaluate finite
+    return bad, good
+
+
+def test_nan_guard_with_a_huge_learning_rate():
+    X, y = toy(200, 0)
+    model = KAN([2, 3, 1], seed=0, device="cpu")
+    fit(model, X, y, steps=3, opt="adam")
+    assert diverge(model, X, y, steps=50, opt="adam", lr=1e12) == (2, 0)
+
+
+@pytest.mark.parametrize("opt, expected", [("adam", (24, 20)), ("lbfgs", (24, 20))])
+def test_nan_guard_restores_the_last_checked_snapshot(opt, expected):
+    X, y = toy(200, 0)
+    model = KAN([2, 3, 1], seed=0, device="cpu")
+
+    def blow_up(step, metrics):
+        if step == 23:
+            with torch.no_grad():
+                model.layers[1].w_b.fill_(float("inf"))
+
+    # Adam's loss at 24 measures the inf weights; snapshots are every 10 steps.
+    assert diverge(model, X, y, steps=50, opt=opt, callback=blow_up) == expected
 
 
 def test_stop_event_stops_and_keeps_the_model():
