@@ -19,3 +19,7 @@ class TrainingDiverged(KanStudioError, RuntimeError):
     def __init__(self, message: str, history: object = None):
         super().__init__(message)
         self.history = history
+
+
+class ModelError(KanStudioError, ValueError):
+    """The model is not in a state the operation needs (e.g. edges not snapped yet)."""

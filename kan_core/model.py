@@ -24,6 +24,20 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
+def _parse_widths(widths: list) -> tuple[list[int], list[int]]:
+    """(sum nodes, multiplication nodes) per position; [n, [s, m], 1] puts m products in a layer."""
+    try:
+        pairs = [(int(w), 0) if isinstance(w, int) else (int(w[0]), int(w[1])) for w in widths]
+    except (TypeError, ValueError, IndexError):
+        pairs = []
+    ok = len(pairs) >= 2 and all(s >= 0 and m >= 0 and s + m >= 1 for s, m in pairs)
+    if not ok or pairs[0][1] or pairs[-1][1]:
+        raise ConfigError(
+            f"widths must be like [2, 5, 1] (hidden entries may be [sums, products]), got {widths}"
+        )
+    return [s for s, _ in pairs], [m for _, m in pairs]
+
+
 class KAN(nn.Module):
     """Kolmogorov–Arnold network `KAN([n_in, …, n_out])`: (batch, n_in) -> (batch, n_out).
 
@@ -33,7 +47,7 @@ class KAN(nn.Module):
 
     def __init__(
         self,
-        widths: Sequence[int],
+        widths: Sequence[int | Sequence[int]],
         grid: int = 5,
         k: int = 3,
         seed: int = 0,
@@ -43,14 +57,18 @@ class KAN(nn.Module):
         noise_scale: float = 0.1,
     ):
         super().__init__()
-        widths = list(widths)
-        if len(widths) < 2 or not all(isinstance(w, int) and w >= 1 for w in widths):
-            raise ConfigError(f"widths must be >= 2 positive integers like [2, 5, 1], got {widths}")
-        self.widths, self.k, self.seed, self.base_fn = widths, k, seed, base_fn
+        self.spec = [w if isinstance(w, int) else list(w) for w in widths]
+        sums, mults = _parse_widths(self.spec)
+        self.mult = mults
+        self.widths = [s + m for s, m in zip(sums, mults)]  # nodes seen by the next layer
+        self.k, self.seed, self.base_fn = k, seed, base_fn
         gen = torch.Generator().manual_seed(int(seed))
+        # A multiplication node multiplies two sub-nodes, each a sum of incoming edges.
         self.layers = nn.ModuleList(
-            KANLayer(a, b, grid, k, grid_range, base_fn, noise_scale, gen)
-            for a, b in zip(widths[:-1], widths[1:])
+            KANLayer(
+                self.widths[i], sums[i + 1] + 2 * mults[i + 1], grid, k, grid_range, base_fn, noise_scale, gen
+            )
+            for i in range(len(sums) - 1)
         )
         self.register_buffer("in_shift", torch.zeros(widths[0]))
         self.register_buffer("in_scale", torch.ones(widths[0]))
@@ -72,7 +90,7 @@ class KAN(nn.Module):
     def config(self) -> dict:
         """Everything needed to rebuild this architecture (weights go in the state dict)."""
         return {
-            "widths": self.widths,
+            "widths": self.spec,
             "grids": [layer.grid for layer in self.layers],
             "k": self.k,
             "seed": self.seed,
@@ -83,11 +101,21 @@ class KAN(nn.Module):
         """Number of trainable numbers in the spline/base part (what the network learns)."""
         return sum(layer.coef.numel() + layer.w_s.numel() + layer.w_b.numel() for layer in self.layers)
 
+    def nodes(self, position: int, z: torch.Tensor, dim: int = 1) -> torch.Tensor:
+        """Sub-node values -> node values at `position` (pairs multiplied for product nodes)."""
+        m = self.mult[position]
+        if not m:
+            return z
+        s = z.shape[dim] - 2 * m
+        sums, pairs = z.narrow(dim, 0, s), z.narrow(dim, s, 2 * m)
+        pairs = pairs.unflatten(dim, (m, 2))
+        return torch.cat([sums, pairs.select(dim + 1, 0) * pairs.select(dim + 1, 1)], dim)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(batch, n_in) -> (batch, n_out)."""
         zt = ((x - self.in_shift) / self.in_scale).t().contiguous()
-        for layer in self.layers:
-            zt = layer.forward_t(zt)
+        for i, layer in enumerate(self.layers):
+            zt = self.nodes(i + 1, layer.forward_t(zt), dim=0)
         return zt.t() * self.out_scale + self.out_shift
 
     def _as_input(self, x) -> torch.Tensor:
@@ -114,7 +142,7 @@ class KAN(nn.Module):
             z = (x[start : start + chunk] - self.in_shift) / self.in_scale
             outs[0].append(z)
             for i, layer in enumerate(self.layers):
-                z = layer(z)
+                z = self.nodes(i + 1, layer(z))
                 outs[i + 1].append(z)
         return [torch.cat(o) for o in outs]
 
@@ -128,9 +156,9 @@ class KAN(nn.Module):
         if x.shape[0] > MAX_GRID_SAMPLES:
             x = x[:: -(-x.shape[0] // MAX_GRID_SAMPLES)]
         z = (x - self.in_shift) / self.in_scale
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             layer.update_grid(z, grid_eps, grid)
-            z = layer(z)
+            z = self.nodes(i + 1, layer(z))
 
     def refine(self, new_grid: int, x=None) -> "KAN":
         """A copy with G = `new_grid` intervals in every layer, the learned functions kept.
@@ -150,13 +178,13 @@ class KAN(nn.Module):
         """The KAN paper's sparsity penalty Σ_layers (l1·Σ|φ|₁ + entropy·S) on the sample x."""
         z = (x - self.in_shift) / self.in_scale
         total = x.new_zeros(())
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             phi = layer.edge_values(z)
             a = phi.abs().mean(0)
             s = a.sum()
             p = a / (s + 1e-12)
             total = total + l1 * s - entropy * (p * torch.log(p + 1e-12)).sum()
-            z = phi.sum(1)
+            z = self.nodes(i + 1, phi.sum(1))
         return total
 
     @torch.no_grad()
@@ -189,10 +217,15 @@ class KAN(nn.Module):
             for i, layer in enumerate(self.layers):
                 phi = layer.edge_values(z)
                 sums[i] += phi.abs().sum(0).float()
-                z = phi.sum(1)
+                z = self.nodes(i + 1, phi.sum(1))
         edges = [(s / max(x.shape[0], 1)).cpu() for s in sums]
         nodes = [edges[0].amax(1)]
-        for prev, nxt in zip(edges[:-1], edges[1:]):
-            nodes.append(torch.minimum(prev.amax(0), nxt.amax(1)))
+        for i, (prev, nxt) in enumerate(zip(edges[:-1], edges[1:])):
+            incoming = prev.amax(0)
+            m = self.mult[i + 1]
+            if m:  # a product node is as strong as its weaker factor
+                s = incoming.shape[0] - 2 * m
+                incoming = torch.cat([incoming[:s], incoming[s:].view(m, 2).amin(1)])
+            nodes.append(torch.minimum(incoming, nxt.amax(1)))
         nodes.append(edges[-1].amax(0))
         return {"edges": edges, "nodes": nodes}

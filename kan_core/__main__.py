@@ -1,0 +1,107 @@
+"""Command line: `python -m kan_core functions | discover DATA.csv --target COL …`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import DataError, KanStudioError
+
+
+def _functions(_args: argparse.Namespace) -> int:
+    from .library import FUNCTIONS
+
+    print(f"{'name':10s} {'complexity':>10s}  domain")
+    for fn in FUNCTIONS.values():
+        lo, hi = fn.domain
+        dom = "all reals" if (lo, hi) == (float("-inf"), float("inf")) else f"[{lo:g}, {hi:g}]"
+        print(f"{fn.name:10s} {fn.complexity:>10d}  {dom}{', x != 0' if fn.excludes_zero else ''}")
+    return 0
+
+
+def _read_table(path: str):
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"file not found: {path}")
+    try:
+        return pd.read_csv(p, sep=None, engine="python")
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        raise DataError(
+            f"cannot read {path} as CSV ({str(err).splitlines()[0]}); save it as UTF-8 CSV"
+        ) from None
+
+
+def _discover(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .discover import discover
+    from .export import fingerprint, to_json
+
+    df = _read_table(args.data)
+    features = [f.strip() for f in args.features.split(",")] if args.features else None
+    functions = [f.strip() for f in args.functions.split(",")] if args.functions else None
+    bar = tqdm(total=None, disable=not sys.stderr.isatty(), desc="discover", unit="route")
+
+    def progress(info: dict) -> None:
+        bar.total = info["total"]
+        bar.n = info["done"]
+        bar.set_postfix_str(info["route"])
+
+    result = discover(
+        df,
+        args.target,
+        features,
+        seconds=args.seconds,
+        seed=args.seed,
+        r2_threshold=args.r2_threshold,
+        functions=functions,
+        callback=progress,
+    )
+    bar.close()
+    print(f"{'complexity':>10s} {'val MSE':>12s} {'train MSE':>12s} {'score':>8s}  formula")
+    for c in result.pareto:
+        mark = "*" if c is result.best else " "
+        print(f"{c.complexity:>10d} {c.val_mse:12.4g} {c.train_mse:12.4g} {c.score:8.3g} {mark} {c.expr}")
+    m = result.metrics
+    print(f"\nbest: {args.target} = {result.best.expr}")
+    print(f"validation R² {m['val_r2']:.6g}, RMSE {m['val_rmse']:.4g}; {result.seconds:.1f} s")
+    if args.out:
+        X = df[result.variables].to_numpy(float)
+        report = to_json(result, fingerprint(X, df[args.target].to_numpy(float)))
+        Path(args.out).write_text(json.dumps(report, indent=2, default=str))
+        print(f"wrote {args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; user errors print one line `error: …` and exit with status 2."""
+    ap = argparse.ArgumentParser(prog="python -m kan_core", description="KAN Studio engine")
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("functions", help="list the symbolic function library").set_defaults(run=_functions)
+    d = sub.add_parser("discover", help="find formulas for a CSV column")
+    d.add_argument("data", help="CSV file (delimiter detected)")
+    d.add_argument("--target", required=True, help="column to explain")
+    d.add_argument("--features", help="comma-separated input columns (default: all others)")
+    d.add_argument("--seconds", type=float, default=60.0, help="time budget (default 60)")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--r2-threshold", type=float, default=0.99, help="edge fits below are not auto-snapped")
+    d.add_argument("--functions", help="comma-separated subset of the library (see `functions`)")
+    d.add_argument("--out", help="write the JSON report here")
+    d.set_defaults(run=_discover)
+    args = ap.parse_args(argv)
+    try:
+        return args.run(args)
+    except KanStudioError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,297 @@
+"""discover(): train → prune → snap → formula → refit → check, over several routes, Pareto-selected."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import sympy as sp
+import torch
+
+from .errors import DataError, KanStudioError
+from .formula import complexity, evaluate, fit_formula, loo_mse, network_expr, safe_symbols
+from .model import KAN
+from .prune import keep_strongest, prune
+from .symbolic import auto_snap, fit_edge, layer_samples
+from .train import fit
+
+TRAIN_ROWS = 600  # networks are trained on at most this many rows; formulas refit on all
+
+
+@dataclass
+class Candidate:
+    """One formula on the accuracy/complexity trade-off."""
+
+    expr: sp.Expr
+    route: str
+    complexity: int
+    train_mse: float
+    val_mse: float
+    score: float = 0.0
+    net_error: float | None = None  # max |formula − network| / std(target), where it came from one
+
+
+@dataclass
+class Result:
+    """What discover() found: the Pareto front (simplest first) and the selected best formula."""
+
+    variables: list[str]
+    target: str
+    symbols: list[sp.Symbol]
+    pareto: list[Candidate]
+    best: Candidate
+    metrics: dict
+    routes: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    seed: int = 0
+
+    def predict(self, X: np.ndarray, which: Candidate | None = None) -> np.ndarray:
+        """Evaluate the best (or a given) formula on rows of X in the variables' order."""
+        return evaluate((which or self.best).expr, self.symbols, np.asarray(X, float))
+
+
+def _arrays(
+    data: pd.DataFrame, target: str, features: list[str] | None
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    if target not in data.columns:
+        raise DataError(
+            f"target column {target!r} not found; columns are: {', '.join(map(str, data.columns))}"
+        )
+    features = [c for c in data.columns if c != target] if features is None else list(features)
+    missing = [f for f in features if f not in data.columns]
+    if missing:
+        raise DataError(f"feature column(s) not found: {', '.join(missing)}")
+    if not features:
+        raise DataError("no feature columns; pass --features or add columns besides the target")
+    cols = data[features + [target]].apply(pd.to_numeric, errors="coerce")
+    bad = [c for c in cols.columns if cols[c].isna().all()]
+    if bad:
+        raise DataError(
+            f"column(s) are not numeric: {', '.join(map(str, bad))}; exclude them with --features"
+        )
+    cols = cols.replace([np.inf, -np.inf], np.nan).dropna()
+    if len(cols) < 3:
+        raise DataError(f"only {len(cols)} complete numeric row(s); need at least 3")
+    return cols[features].to_numpy(float), cols[target].to_numpy(float), features
+
+
+def _snap_all(model: KAN, X, y, r2_threshold: float, functions: list[str] | None, deadline: float) -> KAN:
+    """Auto-snap repeatedly; when no edge is trusted, snap the most confident one and retrain."""
+    while True:
+        if time.perf_counter() > deadline:
+            raise RouteTimeout("time budget spent while snapping")
+        model, report = auto_snap(model, X, y, r2_threshold, functions, retrain_steps=15)
+        left = [r for r in report if not r["accepted"]]
+        if not left:
+            return model
+        if len(left) < len(report):
+            continue  # progress: the retrained network may now have cleaner edges
+        top = max(left, key=lambda r: r["best"]["r2"])
+        layer = model.layers[top["layer"]]
+        z, phi = layer_samples(model, X, top["layer"])
+        best = fit_edge(z[:, top["i"]].numpy(), phi[:, top["i"], top["j"]].numpy(), functions)[0]
+        layer.set_symbolic(top["i"], top["j"], best.fn, (best.a, best.b, best.c, best.d))
+        fit(model, X, y, steps=15, opt="lbfgs")
+
+
+class RouteTimeout(KanStudioError):
+    """A route ran out of its share of the time budget."""
+
+
+def _kan_route(
+    widths, X, y, symbols, seed, r2_threshold, functions, deadline, separable: bool = False
+) -> tuple[sp.Expr, float]:
+    """Train, prune, refine, snap one architecture; the composed formula and its network agreement.
+
+    `separable` gives each input a single first-layer edge (its strongest), so that a product
+    node multiplies functions of disjoint groups of variables.
+    """
+    model = KAN(widths, grid=5, k=3, seed=seed, device="cpu").double()
+    step = max(1, len(X) // TRAIN_ROWS)
+    Xt, yt = torch.as_tensor(X[::step]), torch.as_tensor(y[::step])
+    n_edges = sum(layer.in_dim * layer.out_dim for layer in model.layers)
+    # Adam finds the basin (LBFGS alone stalls on narrow nets such as [2, 1, 1]); LBFGS polishes.
+    lamb = 1e-3 if n_edges > widths[0] else 0.0
+    fit(model, Xt, yt, steps=800, opt="adam", lamb=lamb, grid_update_every=100, seed=seed)
+    if separable:
+        model = keep_strongest(model, Xt)
+        fit(model, Xt, yt, steps=300, opt="adam", seed=seed)
+    elif lamb:
+        model, _ = prune(model, Xt, threshold=3e-2)
+    if time.perf_counter() > deadline:
+        raise RouteTimeout("time budget spent while training")
+    fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed)
+    model = model.refine(10, Xt)
+    fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed)
+    model = _snap_all(model, Xt, yt, r2_threshold, functions, deadline)
+    expr = network_expr(model, symbols)
+    with torch.no_grad():
+        net = model(Xt).numpy()[:, 0]
+    err = float(np.max(np.abs(evaluate(expr, symbols, Xt.numpy()) - net)) / (np.std(net) + 1e-300))
+    return expr, err
+
+
+ROUTES: list[tuple[str, Callable[[int], list]]] = [
+    ("additive", lambda d: [d, 1]),
+    ("additive-outer", lambda d: [d, 1, 1]),
+    ("separable-product", lambda d: [d, [0, 1], 1]),
+    ("product", lambda d: [d, [0, 1], 1]),
+    ("two-sums", lambda d: [d, 2, 1]),
+    ("sum-and-product", lambda d: [d, [1, 1], 1]),
+    ("deep", lambda d: [d, 2, 1, 1]),
+    ("wide", lambda d: [d, 2 * d + 1, 1]),
+]
+
+
+def discover(
+    data: pd.DataFrame,
+    target: str,
+    features: list[str] | None = None,
+    seconds: float = 60.0,
+    seed: int = 0,
+    val_fraction: float = 0.2,
+    r2_threshold: float = 0.99,
+    functions: list[str] | None = None,
+    callback: Callable[[dict], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> Result:
+    """Find closed-form formulas for `target` from `features`, within about `seconds`.
+
+    Routes (each a KAN architecture, plus a log-space route when inputs and target are positive)
+    are tried in turn until the budget is spent or a formula is exact on held-out data. Every
+    candidate's constants are refit on the training rows; the best is chosen as PySR does, but on
+    the validation loss.
+    """
+    start = time.perf_counter()
+    torch.manual_seed(seed)
+    X, y, names = _arrays(data, target, features)
+    symbols = safe_symbols(names)
+    rng = np.random.default_rng(seed)
+    perm = rng.permutation(len(y))
+    n_val = int(round(val_fraction * len(y))) if len(y) >= 20 else 0
+    val, tr = perm[:n_val], perm[n_val:]
+    Xv, yv = (X[val], y[val]) if n_val else (X[tr], y[tr])
+    var = float(np.var(y)) or 1.0
+    floor = 1e-14 * var
+
+    cands: list[Candidate] = []
+
+    def add(expr: sp.Expr, route: str, net_error: float | None = None) -> None:
+        with np.errstate(all="ignore"):
+            tr_mse = float(np.mean((evaluate(expr, symbols, X[tr]) - y[tr]) ** 2))
+            if n_val:
+                va_mse = float(np.mean((evaluate(expr, symbols, Xv) - yv) ** 2))
+            else:  # tiny data: leave-one-out refits stand in for a validation split
+                va_mse = loo_mse(expr, symbols, X[tr], y[tr])
+        if math.isfinite(tr_mse) and math.isfinite(va_mse):
+            cands.append(Candidate(expr, route, complexity(expr), tr_mse, va_mse, net_error=net_error))
+
+    add(sp.Float(float(np.mean(y[tr]))), "constant")
+    routes = []
+    plans = _plans(X[tr], y[tr], len(names))
+    for i, (name, run) in enumerate(plans):
+        elapsed = time.perf_counter() - start
+        if elapsed > 0.8 * seconds or (stop_event is not None and stop_event.is_set()):
+            break
+        if callback:
+            callback({"route": name, "done": i, "total": len(plans), "elapsed": elapsed})
+        t0 = time.perf_counter()
+        deadline = time.perf_counter() + max(5.0, (seconds - elapsed) / 2)
+        try:
+            expr, net_err = run(X[tr], y[tr], symbols, seed, deadline)
+            fitted = fit_formula(expr, symbols, X[tr], y[tr], deadline=deadline)
+            add(fitted.expr, name, net_err)
+            for variant in fitted.steps:
+                add(variant, name)
+            routes.append({"route": name, "seconds": time.perf_counter() - t0, "formula": str(fitted.expr)})
+        except (KanStudioError, ValueError, ArithmeticError, RuntimeError) as err:
+            routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
+        if min(c.val_mse for c in cands) <= floor:
+            break  # exact on held-out data: more routes cannot do better
+    pareto = pareto_front(cands, floor)
+    best = select_best(pareto) if n_val else select_small_sample(pareto, len(tr), floor)
+    pred_tr, pred_v = evaluate(best.expr, symbols, X[tr]), evaluate(best.expr, symbols, Xv)
+    metrics = {
+        "train_rmse": math.sqrt(best.train_mse),
+        "val_rmse": math.sqrt(best.val_mse),
+        "train_r2": _r2(y[tr], pred_tr),
+        "val_r2": _r2(yv, pred_v),
+        "formula_vs_network": best.net_error,
+        "n_train": int(len(tr)),
+        "n_val": int(n_val),
+    }
+    return Result(names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed)
+
+
+def _plans(X: np.ndarray, y: np.ndarray, d: int) -> list[tuple[str, Callable]]:
+    """The routes to try, cheapest and most specific first."""
+
+    def kan(widths, separable):
+        def run(Xa, ya, syms, seed, deadline):
+            return _kan_route(widths, Xa, ya, syms, seed, 0.99, None, deadline, separable)
+
+        return run
+
+    plans = []
+    if (X > 0).all() and ((y > 0).all() or (y < 0).all()):
+        plans.append(("log-space", _log_route))
+    plans += [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
+    return plans
+
+
+def _log_route(X, y, symbols, seed, deadline) -> tuple[sp.Expr, float | None]:
+    """Products of powers: fit log|y| additively in log x, then y = ±exp(…)."""
+    sign = 1.0 if (y > 0).all() else -1.0
+    pos = [sp.Symbol(s.name, positive=True) for s in symbols]
+    logs = [sp.Symbol(f"log_{s.name}", real=True) for s in symbols]
+    expr, _ = _kan_route([len(symbols), 1], np.log(X), np.log(sign * y), logs, seed, 0.99, None, deadline)
+    expr = sign * sp.exp(expr.xreplace({u: sp.log(p) for u, p in zip(logs, pos)}))
+    expr = sp.expand(sp.powsimp(sp.expand(expr, power_exp=True), force=True), power_exp=False, log=False)
+    return expr.xreplace(dict(zip(pos, symbols))), None
+
+
+def pareto_front(cands: list[Candidate], floor: float) -> list[Candidate]:
+    """Candidates no simpler one beats on validation loss, simplest first, with PySR scores."""
+    seen, front = set(), []
+    for c in sorted(cands, key=lambda c: (c.complexity, c.val_mse)):
+        key = str(c.expr)
+        if key in seen or (front and c.val_mse >= front[-1].val_mse):
+            continue
+        seen.add(key)
+        front.append(c)
+    for prev, c in zip(front, front[1:]):
+        drop = math.log(max(prev.val_mse, floor)) - math.log(max(c.val_mse, floor))
+        c.score = drop / max(c.complexity - prev.complexity, 1)
+    return front
+
+
+def select_best(front: list[Candidate]) -> Candidate:
+    """PySR's rule on validation loss: the highest score among losses ≤ 1.5 × the minimum."""
+    best_loss = min(c.val_mse for c in front)
+    eligible = [c for c in front if c.val_mse <= 1.5 * best_loss] or front
+    return max(eligible, key=lambda c: (c.score, -c.complexity))
+
+
+def select_small_sample(front: list[Candidate], n: int, floor: float) -> Candidate:
+    """Tiny data (no split possible): the lowest AICc, n·ln(MSE) + 2k + 2k(k+1)/(n−k−1).
+
+    k counts the fitted constants; a formula with as many constants as rows cannot be chosen.
+    """
+
+    def aicc(c: Candidate) -> float:
+        k = len(c.expr.atoms(sp.Float))
+        if n - k - 1 <= 0:
+            return math.inf
+        return n * math.log(max(c.train_mse, floor)) + 2 * k + 2 * k * (k + 1) / (n - k - 1)
+
+    return min(front, key=aicc)
+
+
+def _r2(y: np.ndarray, pred: np.ndarray) -> float:
+    sst = float(np.sum((y - y.mean()) ** 2))
+    return 1.0 - float(np.sum((y - pred) ** 2)) / sst if sst > 0 else float("nan")

@@ -1,0 +1,241 @@
+"""From a snapped KAN to a checked formula: compose, canonicalise, refit and snap constants."""
+
+from __future__ import annotations
+
+import keyword
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import least_squares
+
+from . import library
+from .errors import ModelError
+from .model import KAN
+
+MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
+
+
+def safe_symbols(names: list[str]) -> list[sp.Symbol]:
+    """SymPy symbols for column names: valid, unique identifiers that are not SymPy names.
+
+    `v [m/s]` -> v_m_s, `2theta` -> x_2theta, `lambda` -> lambda_; the display keeps the names.
+    """
+    taken: set[str] = set()
+    out = []
+    for name in names:
+        s = re.sub(r"\W+", "_", str(name)).strip("_") or "x"
+        if s[0].isdigit():
+            s = "x_" + s
+        if keyword.iskeyword(s) or s in sp.__dict__ or s in {"E", "I", "N", "O", "S", "Q"}:
+            s += "_"
+        base, n = s, 1
+        while s in taken:
+            n += 1
+            s = f"{base}_{n}"
+        taken.add(s)
+        out.append(sp.Symbol(s, real=True))
+    return out
+
+
+def complexity(expr: sp.Expr) -> int:
+    """SymPy node count of the expression tree."""
+    return sum(1 for _ in sp.preorder_traversal(expr))
+
+
+def network_expr(model: KAN, symbols: list[sp.Symbol]) -> sp.Expr:
+    """The snapped network as one SymPy expression in the data's variables and units.
+
+    Every active edge must be symbolic; masked edges are left out. The input and output
+    standardisation inside the model are undone inside the expression.
+    """
+    if len(symbols) != model.widths[0] or model.widths[-1] != 1:
+        raise ModelError(f"need {model.widths[0]} variable names and a single-output model")
+    numeric = [
+        f"{li}:{i}->{j}"
+        for li, layer in enumerate(model.layers)
+        for i, j in ((layer.mask > 0) & (layer.sym < 0)).nonzero().tolist()
+    ]
+    if numeric:
+        raise ModelError(
+            f"{len(numeric)} edge(s) are still splines ({', '.join(numeric[:5])}); snap or prune them first"
+        )
+    shift, scale = model.in_shift.tolist(), model.in_scale.tolist()
+    nodes = [(s - sp.Float(m)) / sp.Float(sd) for s, m, sd in zip(symbols, shift, scale)]
+    for li, layer in enumerate(model.layers):
+        outs = [sp.Integer(0)] * layer.out_dim
+        params = layer.sym_params.detach().double().cpu().numpy()
+        active = (layer.mask > 0) & (layer.sym >= 0)
+        for i, j in active.nonzero().tolist():
+            fn = library.get(library.NAMES[int(layer.sym[i, j])])
+            a, b, c, d = (sp.Float(float(v)) for v in params[i, j])
+            outs[j] = outs[j] + (d if fn.name == "0" else c * fn.sympy(a * nodes[i] + b) + d)
+        m = model.mult[li + 1]
+        s = len(outs) - 2 * m
+        nodes = outs[:s] + [outs[s + 2 * q] * outs[s + 2 * q + 1] for q in range(m)]
+    return nodes[0] * sp.Float(float(model.out_scale[0])) + sp.Float(float(model.out_shift[0]))
+
+
+def evaluate(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray) -> np.ndarray:
+    """The expression on rows of X (n, len(symbols)), as float64 (NaN where undefined)."""
+    f = sp.lambdify(symbols, expr, "numpy")
+    with np.errstate(all="ignore"):
+        out = f(*np.asarray(X, float).T)
+    return np.broadcast_to(np.asarray(out, dtype=float), (len(X),)).copy()
+
+
+def canonical(expr: sp.Expr) -> sp.Expr:
+    """Expand products and sums (not exp/log of sums), so coefficients become the constants."""
+    return sp.expand(expr, power_exp=False, power_base=False, log=False)
+
+
+def nice_values(v: float, max_den: int = 12, max_num: int = 60) -> list[sp.Expr]:
+    """0 (a dropped term), then simple exact numbers within 2% of v, closest first: p/q, p/q·π."""
+    out: set[sp.Expr] = set()
+    for unit in (sp.Integer(1), sp.pi):
+        q = Fraction(v / float(unit)).limit_denominator(max_den)
+        val = sp.Rational(q.numerator, q.denominator) * unit
+        if q != 0 and abs(q.numerator) <= max_num and abs(float(val) - v) <= 0.02 * abs(v):
+            out.add(val)
+    return [sp.Integer(0)] + sorted(out, key=lambda e: abs(float(e) - v))
+
+
+@dataclass
+class Fitted:
+    """A formula with its constants fitted: `expr` is exact where snapped, floats elsewhere."""
+
+    expr: sp.Expr
+    mse: float
+    steps: list[sp.Expr] = field(default_factory=list)  # simpler variants met on the way
+
+
+class ConstantFit:
+    """The constants of one expression as parameters: refit them, snap them to nice values."""
+
+    def __init__(
+        self, expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray, relative: bool = False
+    ):
+        step = max(1, len(X) // MAX_ROWS)
+        self.X, self.y = np.asarray(X, float)[::step], np.asarray(y, float)[::step]
+        # Relative residuals for positive targets spanning decades (multiplicative errors).
+        self.weight = 1.0 / np.abs(self.y) if relative else np.ones_like(self.y)
+        self.floats = sorted(expr.atoms(sp.Float), key=lambda f: -abs(float(f)))
+        self.params = sp.symbols(f"_k0:{len(self.floats)}")
+        self.template = expr.xreplace(dict(zip(self.floats, self.params)))
+        self.fn = sp.lambdify([*symbols, *self.params], self.template, "numpy")
+        self.values = np.array([float(f) for f in self.floats])
+        self.exact: dict[int, sp.Expr] = {}
+        self.scale = float(np.mean(((self.y - self.y.mean()) * self.weight) ** 2)) or 1.0
+
+    def residual(self, values: np.ndarray) -> np.ndarray:
+        """Prediction minus target on the fitting rows (large where the formula is undefined)."""
+        with np.errstate(all="ignore"):
+            out = self.fn(*self.X.T, *values)
+        r = (np.broadcast_to(np.asarray(out, float), self.y.shape) - self.y) * self.weight
+        return np.where(np.isfinite(r), r, 1e3 * math.sqrt(self.scale))
+
+    def mse(self, values: np.ndarray | None = None) -> float:
+        """Mean squared error with the given (default: current) constants."""
+        r = self.residual(self.values if values is None else values)
+        return float(np.mean(r * r))
+
+    def refit(self, max_nfev: int = 200) -> float:
+        """Least squares over the constants not snapped yet; keeps the better of before/after."""
+        free = [k for k in range(len(self.values)) if k not in self.exact]
+        if free:
+
+            def res(p: np.ndarray) -> np.ndarray:
+                v = self.values.copy()
+                v[free] = p
+                return self.residual(v)
+
+            sol = least_squares(res, self.values[free], method="trf", max_nfev=max_nfev)
+            trial = self.values.copy()
+            trial[free] = sol.x
+            if self.mse(trial) <= self.mse():
+                self.values = trial
+        return self.mse()
+
+    def snap(self, rel_tol: float = 1e-3, deadline: float = math.inf) -> list[sp.Expr]:
+        """Snap each constant to a nice value when the refit error does not get worse.
+
+        Returns the expression after every accepted snap (simpler variants for the Pareto front).
+        Stops early at `deadline` (a time.perf_counter() value).
+        """
+        variants = []
+        best = self.mse()
+        floor = 1e-12 * self.scale
+        for k in range(len(self.values)):
+            if time.perf_counter() > deadline:
+                break
+            for cand in nice_values(float(self.values[k])):
+                saved_values, saved_exact = self.values.copy(), dict(self.exact)
+                self.values[k] = float(cand)
+                self.exact[k] = cand
+                loss = self.refit(max_nfev=50)
+                if cand == 0 or loss <= best * (1 + rel_tol) + floor:
+                    variants.append(self.expr())  # dropping a term is a simpler variant either way
+                if loss <= best * (1 + rel_tol) + floor:
+                    best = min(best, loss)
+                    break
+                self.values, self.exact = saved_values, saved_exact
+        return variants
+
+    def expr(self) -> sp.Expr:
+        """The expression with snapped constants exact and the others as floats."""
+        subs = {p: self.exact.get(k, sp.Float(self.values[k], 15)) for k, p in enumerate(self.params)}
+        return self.template.xreplace(subs)
+
+
+def fit_formula(
+    expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray, deadline: float = math.inf
+) -> Fitted:
+    """Canonicalise, refit every constant, snap constants to simple values, tidy up."""
+    expr = canonical(expr)
+    cf = ConstantFit(expr, symbols, X, y, relative=spans_decades(y))
+    cf.refit()
+    steps = [cf.expr()] + cf.snap(deadline=deadline)
+    cf.refit()
+    final = tidy(cf.expr(), symbols, X)
+    return Fitted(final, cf.mse(), steps)
+
+
+def spans_decades(y: np.ndarray) -> bool:
+    """Positive data over more than a factor 10: errors are better measured relative."""
+    return bool((y > 0).all() and y.max() > 10 * y.min())
+
+
+def loo_mse(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray) -> float:
+    """Leave-one-out error of the formula's structure: constants refit without each row in turn.
+
+    The held-out check for tiny data (a handful of rows), where a split would leave nothing.
+    """
+    errs = []
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        cf = ConstantFit(expr, symbols, X[keep], y[keep], relative=spans_decades(y))
+        cf.refit(max_nfev=100)
+        pred = evaluate(cf.expr(), symbols, X[i : i + 1])[0]
+        errs.append((pred - y[i]) ** 2)
+    return float(np.mean(errs))
+
+
+def tidy(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray) -> sp.Expr:
+    """The simplest equivalent form among canonical and (for small formulas) simplify()."""
+    options = [canonical(expr), expr]
+    if complexity(expr) <= 60:
+        try:
+            options.append(sp.simplify(expr))
+        except (TypeError, ValueError, RecursionError):
+            pass
+    ref = evaluate(expr, symbols, X[:200])
+    same = [
+        e
+        for e in options
+        if np.allclose(evaluate(e, symbols, X[:200]), ref, rtol=1e-9, atol=1e-12, equal_nan=True)
+    ]
+    return min(same or [expr], key=complexity)

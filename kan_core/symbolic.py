@@ -1,0 +1,228 @@
+"""Fit c·f(a·x+b)+d to each edge, rank the fits without pykan's traps, snap edges."""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from scipy.optimize import least_squares
+
+from . import library
+from .errors import ConfigError
+from .model import KAN
+
+A_GRID = np.array([0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0])
+B_GRID_AB = np.linspace(-3.0, 3.0, 13)
+B_GRID_B = np.concatenate([np.linspace(-6.0, 6.0, 49), [-40.0, -20.0, -12.0, -9.0, 9.0, 12.0, 20.0, 40.0]])
+A_GRID_EXP = np.geomspace(0.02, 8.0, 24)
+COMPLEXITY_WEIGHT = 0.5  # one unit of complexity must buy ~3x less error (log10 0.5)
+
+
+@dataclass
+class EdgeFit:
+    """One candidate for an edge: φ(x) ≈ c·f(a·x+b)+d, with its R² and ranking score."""
+
+    fn: str
+    a: float
+    b: float
+    c: float
+    d: float
+    r2: float
+    complexity: int
+    score: float
+
+    def as_dict(self) -> dict:
+        """Plain-JSON view."""
+        return asdict(self)
+
+
+def _eval(fn: library.Fn, arg: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return fn.torch(torch.from_numpy(arg)).numpy()
+
+
+def _project(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closed-form (c, d) and R² of y ≈ c·F + d for each row of F (S, n)."""
+    with np.errstate(all="ignore"):
+        Fm = F - F.mean(-1, keepdims=True)
+        ym = y - y.mean()
+        var = (Fm * Fm).sum(-1)
+        cov = (Fm * ym).sum(-1)
+        sst = (ym * ym).sum()
+        c = cov / var
+        r2 = cov * cov / (var * sst)
+        d = y.mean() - c * F.mean(-1)
+    bad = ~np.isfinite(F).all(-1) | (var <= 1e-24 * max(sst, 1e-300)) | ~np.isfinite(r2)
+    r2 = np.where(bad, -np.inf, r2)
+    return c, d, r2
+
+
+def _starts(fn: library.Fn) -> tuple[np.ndarray, np.ndarray]:
+    """Grid of (a', b') starts in the edge's standardised coordinate z ∈ [−1, 1]."""
+    if fn.free == "ab":
+        a = np.concatenate([A_GRID, -A_GRID])
+        return np.repeat(a, len(B_GRID_AB)), np.tile(B_GRID_AB, len(a))
+    if fn.free == "a":
+        a = np.concatenate([A_GRID_EXP, -A_GRID_EXP])
+        return a, np.zeros_like(a)
+    if fn.free == "b":
+        a = np.array([1.0, -1.0])
+        return np.repeat(a, len(B_GRID_B)), np.tile(B_GRID_B, 2)
+    return np.ones(1), np.zeros(1)
+
+
+def _coarse(fn: library.Fn, z: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float]:
+    """Best (a', b', c, d, R²) over the start grid, all starts evaluated at once."""
+    a0, b0 = _starts(fn)
+    args = a0[:, None] * z[None, :] + b0[:, None]
+    valid = np.array([fn.valid(lo, hi) for lo, hi in zip(args.min(1), args.max(1))])
+    if not valid.any():
+        return 1.0, 0.0, 0.0, float(y.mean()), -math.inf
+    c, d, r2 = _project(_eval(fn, args[valid]), y)
+    best = int(np.argmax(r2))
+    return float(a0[valid][best]), float(b0[valid][best]), float(c[best]), float(d[best]), float(r2[best])
+
+
+def _refine(fn: library.Fn, z: np.ndarray, y: np.ndarray, start: tuple[float, ...]) -> tuple[float, ...]:
+    """Least squares on the free part of (a', b') with (c, d) projected out in closed form."""
+    a, b, *_, r2_start = start
+    if not fn.free or not math.isfinite(r2_start):
+        return start
+    penalty = np.full(len(y), 10.0 * (np.abs(y - y.mean()).max() + 1.0))
+
+    def unpack(p: np.ndarray) -> tuple[float, float]:
+        return (p[0], b) if fn.free == "a" else ((a, p[0]) if fn.free == "b" else (p[0], p[1]))
+
+    def residual(p: np.ndarray) -> np.ndarray:
+        arg = unpack(p)[0] * z + unpack(p)[1]
+        if not fn.valid(arg.min(), arg.max()):
+            return penalty
+        F = _eval(fn, arg)
+        c, d, _ = _project(F[None], y)
+        res = c[0] * F + d[0] - y
+        return res if np.isfinite(res).all() else penalty
+
+    p0 = np.array({"a": [a], "b": [b], "ab": [a, b]}[fn.free], dtype=float)
+    sol = least_squares(residual, p0, method="lm", max_nfev=60 * len(p0))
+    a_new, b_new = unpack(sol.x)
+    arg = a_new * z + b_new
+    if fn.valid(arg.min(), arg.max()):
+        c, d, r2 = _project(_eval(fn, arg)[None], y)
+        if r2[0] >= r2_start:
+            return float(a_new), float(b_new), float(c[0]), float(d[0]), float(r2[0])
+    return start
+
+
+def rank_score(r2: float, complexity: int) -> float:
+    """Higher is better: digits of accuracy minus a complexity cost.
+
+    Digits are capped at 5 (R² ≥ 0.99999 counts as exact): a learned spline is itself only that
+    accurate, so a more complex function that fits it better is fitting the spline's own error.
+    """
+    return min(-math.log10(max(1.0 - r2, 1e-5)), 5.0) - COMPLEXITY_WEIGHT * complexity
+
+
+def fit_edge(
+    x: np.ndarray,
+    y: np.ndarray,
+    functions: list[str] | None = None,
+    flat: bool = False,
+    refine_top: int = 10,
+) -> list[EdgeFit]:
+    """Every library function fitted to samples (x, φ(x)), best first.
+
+    The constant ("0") ranks first only when the caller says the edge is flat (negligible next to
+    the model's output); otherwise it ranks last, whatever its score. Among near-equal fits the
+    simpler function wins through the complexity cost in `rank_score`.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    lo, hi = float(x.min()), float(x.max())
+    m, w = (lo + hi) / 2, max((hi - lo) / 2, 1e-12)
+    z = (x - m) / w
+    fns = library.select(functions)
+    coarse = {fn.name: _coarse(fn, z, y) for fn in fns if fn.name != "0"}
+    order = sorted(coarse, key=lambda n: -coarse[n][4])
+    fits = []
+    for name in coarse:
+        fn = library.get(name)
+        a1, b1, c, d, r2 = _refine(fn, z, y, coarse[name]) if name in order[:refine_top] else coarse[name]
+        if not math.isfinite(r2):
+            continue
+        # Back to the edge's own units: a'·(x−m)/w + b' = a·x + b.
+        a, b = a1 / w, b1 - a1 * m / w
+        fits.append(EdgeFit(name, a, b, c, d, r2, fn.complexity, rank_score(r2, fn.complexity)))
+    fits.sort(key=lambda f: -f.score)
+    if functions is None or "0" in functions:
+        zero = EdgeFit("0", 1.0, 0.0, 0.0, float(y.mean()), 0.0, 0, math.inf if flat else -math.inf)
+        fits.insert(0, zero) if flat else fits.append(zero)
+    return fits
+
+
+def layer_samples(model: KAN, X, layer: int, n: int = 101) -> tuple[torch.Tensor, torch.Tensor]:
+    """z (n, in) spanning the data's range of each input of `layer`, and φ(z) (n, in, out)."""
+    inputs = model.layer_inputs(X)[layer]
+    lo, hi = inputs.min(0).values, inputs.max(0).values
+    t = torch.linspace(0, 1, n, dtype=inputs.dtype, device=inputs.device)[:, None]
+    z = lo + (hi - lo) * t
+    with torch.no_grad():
+        phi = model.layers[layer].edge_values(z)
+    return z.double().cpu(), phi.double().cpu()
+
+
+def edge_fits(model: KAN, X, layer: int, i: int, j: int, functions: list[str] | None = None) -> list[EdgeFit]:
+    """Ranked symbolic candidates for edge (layer, i → j) on the data's range."""
+    z, phi = layer_samples(model, X, layer)
+    flat = _is_flat(phi[:, i, j], model)
+    return fit_edge(z[:, i].numpy(), phi[:, i, j].numpy(), functions, flat=flat)
+
+
+def _is_flat(phi: torch.Tensor, model: KAN, tol: float = 1e-3) -> bool:
+    # The network's output is standardised (std 1 in network units) when trained with fit().
+    return float(phi.std()) < tol
+
+
+def snap(model: KAN, layer: int, i: int, j: int, fit: EdgeFit, trainable: bool = True) -> KAN:
+    """A copy of `model` with edge (layer, i → j) fixed to `fit` (the original is untouched)."""
+    if not 0 <= layer < len(model.layers):
+        raise ConfigError(f"layer {layer} does not exist; the model has {len(model.layers)} layers")
+    new = copy.deepcopy(model)
+    new.layers[layer].set_symbolic(i, j, fit.fn, (fit.a, fit.b, fit.c, fit.d), trainable=trainable)
+    return new
+
+
+def auto_snap(
+    model: KAN,
+    X,
+    y=None,
+    r2_threshold: float = 0.99,
+    functions: list[str] | None = None,
+    retrain_steps: int = 20,
+) -> tuple[KAN, list[dict]]:
+    """Snap every edge whose best fit reaches `r2_threshold` (flat edges become constants).
+
+    Layers are snapped in order, each on the inputs the already-snapped layers produce; then the
+    remaining parameters, affine constants included, are retrained briefly on (X, y) so errors do
+    not compound. Returns the new model and one report row per edge considered.
+    """
+    from .train import fit as train
+
+    new = copy.deepcopy(model)
+    report = []
+    for li, layer in enumerate(new.layers):
+        z, phi = layer_samples(new, X, li)
+        numeric = (layer.mask > 0) & (layer.sym < 0)
+        for i, j in torch.nonzero(numeric).tolist():
+            fits = fit_edge(
+                z[:, i].numpy(), phi[:, i, j].numpy(), functions, flat=_is_flat(phi[:, i, j], new)
+            )
+            best = fits[0]
+            accepted = best.fn == "0" and best.score == math.inf or best.r2 >= r2_threshold
+            if accepted:
+                layer.set_symbolic(i, j, best.fn, (best.a, best.b, best.c, best.d))
+            report.append({"layer": li, "i": i, "j": j, "accepted": accepted, "best": best.as_dict()})
+    if y is not None and retrain_steps > 0:
+        train(new, X, y, steps=retrain_steps, opt="lbfgs")
+    return new, report
