@@ -256,11 +256,15 @@ def _log_route(X, y, symbols, seed, deadline) -> tuple[sp.Expr, float | None]:
 
 
 def pareto_front(cands: list[Candidate], floor: float) -> list[Candidate]:
-    """Candidates no simpler one beats on validation loss, simplest first, with PySR scores."""
+    """Candidates no simpler one beats on validation loss, simplest first, with PySR scores.
+
+    Losses below `floor` (round-off of an exact formula) count as equal, so the simplest exact
+    formula stands for all of them.
+    """
     seen, front = set(), []
     for c in sorted(cands, key=lambda c: (c.complexity, c.val_mse)):
         key = str(c.expr)
-        if key in seen or (front and c.val_mse >= front[-1].val_mse):
+        if key in seen or (front and max(c.val_mse, floor) >= max(front[-1].val_mse, floor)):
             continue
         seen.add(key)
         front.append(c)

@@ -102,7 +102,8 @@ def _refine(fn: library.Fn, z: np.ndarray, y: np.ndarray, start: tuple[float, ..
             return penalty
         F = _eval(fn, arg)
         c, d, _ = _project(F[None], y)
-        res = c[0] * F + d[0] - y
+        with np.errstate(all="ignore"):
+            res = c[0] * F + d[0] - y
         return res if np.isfinite(res).all() else penalty
 
     p0 = np.array({"a": [a], "b": [b], "ab": [a, b]}[fn.free], dtype=float)
@@ -199,13 +200,15 @@ def auto_snap(
     y=None,
     r2_threshold: float = 0.99,
     functions: list[str] | None = None,
-    retrain_steps: int = 20,
+    retrain_steps: int = 10,
+    retrain_rows: int = 512,
 ) -> tuple[KAN, list[dict]]:
     """Snap every edge whose best fit reaches `r2_threshold` (flat edges become constants).
 
     Layers are snapped in order, each on the inputs the already-snapped layers produce; then the
     remaining parameters, affine constants included, are retrained briefly on (X, y) so errors do
-    not compound. Returns the new model and one report row per edge considered.
+    not compound (LBFGS, `retrain_steps` steps on at most `retrain_rows` evenly spaced rows).
+    Returns the new model and one report row per edge considered.
     """
     from .train import fit as train
 
@@ -224,5 +227,6 @@ def auto_snap(
                 layer.set_symbolic(i, j, best.fn, (best.a, best.b, best.c, best.d))
             report.append({"layer": li, "i": i, "j": j, "accepted": accepted, "best": best.as_dict()})
     if y is not None and retrain_steps > 0:
-        train(new, X, y, steps=retrain_steps, opt="lbfgs")
+        step = max(1, len(X) // retrain_rows)  # a short polish needs no more rows than this
+        train(new, X[::step], y[::step], steps=retrain_steps, opt="lbfgs")
     return new, report
