@@ -33,7 +33,7 @@ class Candidate:
     train_mse: float
     val_mse: float
     score: float = 0.0
-    net_error: float | None = None  # max |formula − network| / std(target), where it came from one
+    net_error: float | None = None  # RMS(formula − network) / std(network), where it came from one
 
 
 @dataclass
@@ -130,10 +130,12 @@ def _kan_route(
     fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed)
     model = _snap_all(model, Xt, yt, r2_threshold, functions, deadline)
     expr = network_expr(model, symbols)
-    with torch.no_grad():
-        net = model(Xt).numpy()[:, 0]
-    err = float(np.max(np.abs(evaluate(expr, symbols, Xt.numpy()) - net)) / (np.std(net) + 1e-300))
-    return expr, err
+
+    def network(Xa: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return model(torch.as_tensor(Xa, dtype=torch.float64)).numpy()[:, 0]
+
+    return expr, network
 
 
 ROUTES: list[tuple[str, Callable[[int], list]]] = [
@@ -203,12 +205,21 @@ def discover(
         t0 = time.perf_counter()
         deadline = time.perf_counter() + max(5.0, (seconds - elapsed) / 2)
         try:
-            expr, net_err = run(X[tr], y[tr], symbols, seed, deadline)
+            expr, network = run(X[tr], y[tr], symbols, seed, deadline)
+            net = network(X[tr])
+            composed = _rel_rms(evaluate(expr, symbols, X[tr]), net)
             fitted = fit_formula(expr, symbols, X[tr], y[tr], deadline=deadline)
-            add(fitted.expr, name, net_err)
+            add(fitted.expr, name, _rel_rms(evaluate(fitted.expr, symbols, X[tr]), net))
             for variant in fitted.steps:
-                add(variant, name)
-            routes.append({"route": name, "seconds": time.perf_counter() - t0, "formula": str(fitted.expr)})
+                add(variant, name, _rel_rms(evaluate(variant, symbols, X[tr]), net))
+            routes.append(
+                {
+                    "route": name,
+                    "seconds": time.perf_counter() - t0,
+                    "formula": str(fitted.expr),
+                    "composed_vs_network": composed,  # the snapped network read as a formula: must be ~0
+                }
+            )
         except (KanStudioError, ValueError, ArithmeticError, RuntimeError) as err:
             routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
         if min(c.val_mse for c in cands) <= floor:
@@ -221,7 +232,7 @@ def discover(
         "val_rmse": math.sqrt(best.val_mse),
         "train_r2": _r2(y[tr], pred_tr),
         "val_r2": _r2(yv, pred_v),
-        "formula_vs_network": best.net_error,
+        "formula_vs_network": best.net_error,  # None when the best is not from a network (constant)
         "n_train": int(len(tr)),
         "n_val": int(n_val),
     }
@@ -249,10 +260,10 @@ def _log_route(X, y, symbols, seed, deadline) -> tuple[sp.Expr, float | None]:
     sign = 1.0 if (y > 0).all() else -1.0
     pos = [sp.Symbol(s.name, positive=True) for s in symbols]
     logs = [sp.Symbol(f"log_{s.name}", real=True) for s in symbols]
-    expr, _ = _kan_route([len(symbols), 1], np.log(X), np.log(sign * y), logs, seed, 0.99, None, deadline)
+    expr, net = _kan_route([len(symbols), 1], np.log(X), np.log(sign * y), logs, seed, 0.99, None, deadline)
     expr = sign * sp.exp(expr.xreplace({u: sp.log(p) for u, p in zip(logs, pos)}))
     expr = sp.expand(sp.powsimp(sp.expand(expr, power_exp=True), force=True), power_exp=False, log=False)
-    return expr.xreplace(dict(zip(pos, symbols))), None
+    return expr.xreplace(dict(zip(pos, symbols))), lambda Xa: sign * np.exp(net(np.log(Xa)))
 
 
 def pareto_front(cands: list[Candidate], floor: float) -> list[Candidate]:
@@ -294,6 +305,12 @@ def select_small_sample(front: list[Candidate], n: int, floor: float) -> Candida
         return n * math.log(max(c.train_mse, floor)) + 2 * k + 2 * k * (k + 1) / (n - k - 1)
 
     return min(front, key=aicc)
+
+
+def _rel_rms(a: np.ndarray, b: np.ndarray) -> float:
+    """RMS(a − b) / std(b): how far a formula strays from the network it came from."""
+    with np.errstate(all="ignore"):
+        return float(np.sqrt(np.mean((a - b) ** 2)) / (np.std(b) + 1e-300))
 
 
 def _r2(y: np.ndarray, pred: np.ndarray) -> float:
