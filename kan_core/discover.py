@@ -16,24 +16,12 @@ import torch
 from .errors import DataError, KanStudioError
 from .formula import complexity, evaluate, fit_formula, loo_mse, network_expr, safe_symbols
 from .model import KAN
+from .pareto import Candidate, pareto_front, select_best, select_small_sample
 from .prune import keep_strongest, prune
 from .symbolic import auto_snap, fit_edge, layer_samples
 from .train import fit
 
 TRAIN_ROWS = 600  # networks are trained on at most this many rows; formulas refit on all
-
-
-@dataclass
-class Candidate:
-    """One formula on the accuracy/complexity trade-off."""
-
-    expr: sp.Expr
-    route: str
-    complexity: int
-    train_mse: float
-    val_mse: float
-    score: float = 0.0
-    net_error: float | None = None  # RMS(formula − network) / std(network), where it came from one
 
 
 @dataclass
@@ -195,7 +183,7 @@ def discover(
 
     add(sp.Float(float(np.mean(y[tr]))), "constant")
     routes = []
-    plans = _plans(X[tr], y[tr], len(names))
+    plans = _plans(X[tr], y[tr], len(names), r2_threshold, functions)
     for i, (name, run) in enumerate(plans):
         elapsed = time.perf_counter() - start
         if elapsed > 0.8 * seconds or (stop_event is not None and stop_event.is_set()):
@@ -239,72 +227,36 @@ def discover(
     return Result(names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed)
 
 
-def _plans(X: np.ndarray, y: np.ndarray, d: int) -> list[tuple[str, Callable]]:
+def _plans(X: np.ndarray, y: np.ndarray, d: int, r2: float, functions: list[str] | None) -> list:
     """The routes to try, cheapest and most specific first."""
 
     def kan(widths, separable):
         def run(Xa, ya, syms, seed, deadline):
-            return _kan_route(widths, Xa, ya, syms, seed, 0.99, None, deadline, separable)
+            return _kan_route(widths, Xa, ya, syms, seed, r2, functions, deadline, separable)
 
         return run
 
+    def log_route(Xa, ya, syms, seed, deadline):
+        return _log_route(Xa, ya, syms, seed, deadline, r2, functions)
+
     plans = []
     if (X > 0).all() and ((y > 0).all() or (y < 0).all()):
-        plans.append(("log-space", _log_route))
+        plans.append(("log-space", log_route))
     plans += [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
     return plans
 
 
-def _log_route(X, y, symbols, seed, deadline) -> tuple[sp.Expr, float | None]:
+def _log_route(X, y, symbols, seed, deadline, r2, functions) -> tuple[sp.Expr, Callable]:
     """Products of powers: fit log|y| additively in log x, then y = ±exp(…)."""
     sign = 1.0 if (y > 0).all() else -1.0
     pos = [sp.Symbol(s.name, positive=True) for s in symbols]
     logs = [sp.Symbol(f"log_{s.name}", real=True) for s in symbols]
-    expr, net = _kan_route([len(symbols), 1], np.log(X), np.log(sign * y), logs, seed, 0.99, None, deadline)
+    expr, net = _kan_route(
+        [len(symbols), 1], np.log(X), np.log(sign * y), logs, seed, r2, functions, deadline
+    )
     expr = sign * sp.exp(expr.xreplace({u: sp.log(p) for u, p in zip(logs, pos)}))
     expr = sp.expand(sp.powsimp(sp.expand(expr, power_exp=True), force=True), power_exp=False, log=False)
     return expr.xreplace(dict(zip(pos, symbols))), lambda Xa: sign * np.exp(net(np.log(Xa)))
-
-
-def pareto_front(cands: list[Candidate], floor: float) -> list[Candidate]:
-    """Candidates no simpler one beats on validation loss, simplest first, with PySR scores.
-
-    Losses below `floor` (round-off of an exact formula) count as equal, so the simplest exact
-    formula stands for all of them.
-    """
-    seen, front = set(), []
-    for c in sorted(cands, key=lambda c: (c.complexity, c.val_mse)):
-        key = str(c.expr)
-        if key in seen or (front and max(c.val_mse, floor) >= max(front[-1].val_mse, floor)):
-            continue
-        seen.add(key)
-        front.append(c)
-    for prev, c in zip(front, front[1:]):
-        drop = math.log(max(prev.val_mse, floor)) - math.log(max(c.val_mse, floor))
-        c.score = drop / max(c.complexity - prev.complexity, 1)
-    return front
-
-
-def select_best(front: list[Candidate]) -> Candidate:
-    """PySR's rule on validation loss: the highest score among losses ≤ 1.5 × the minimum."""
-    best_loss = min(c.val_mse for c in front)
-    eligible = [c for c in front if c.val_mse <= 1.5 * best_loss] or front
-    return max(eligible, key=lambda c: (c.score, -c.complexity))
-
-
-def select_small_sample(front: list[Candidate], n: int, floor: float) -> Candidate:
-    """Tiny data (no split possible): the lowest AICc, n·ln(MSE) + 2k + 2k(k+1)/(n−k−1).
-
-    k counts the fitted constants; a formula with as many constants as rows cannot be chosen.
-    """
-
-    def aicc(c: Candidate) -> float:
-        k = len(c.expr.atoms(sp.Float))
-        if n - k - 1 <= 0:
-            return math.inf
-        return n * math.log(max(c.train_mse, floor)) + 2 * k + 2 * k * (k + 1) / (n - k - 1)
-
-    return min(front, key=aicc)
 
 
 def _rel_rms(a: np.ndarray, b: np.ndarray) -> float:

@@ -176,11 +176,11 @@ def layer_samples(model: KAN, X, layer: int, n: int = 101) -> tuple[torch.Tensor
 def edge_fits(model: KAN, X, layer: int, i: int, j: int, functions: list[str] | None = None) -> list[EdgeFit]:
     """Ranked symbolic candidates for edge (layer, i → j) on the data's range."""
     z, phi = layer_samples(model, X, layer)
-    flat = _is_flat(phi[:, i, j], model)
+    flat = _is_flat(phi[:, i, j])
     return fit_edge(z[:, i].numpy(), phi[:, i, j].numpy(), functions, flat=flat)
 
 
-def _is_flat(phi: torch.Tensor, model: KAN, tol: float = 1e-3) -> bool:
+def _is_flat(phi: torch.Tensor, tol: float = 1e-3) -> bool:
     # The network's output is standardised (std 1 in network units) when trained with fit().
     return float(phi.std()) < tol
 
@@ -218,9 +218,7 @@ def auto_snap(
         z, phi = layer_samples(new, X, li)
         numeric = (layer.mask > 0) & (layer.sym < 0)
         for i, j in torch.nonzero(numeric).tolist():
-            fits = fit_edge(
-                z[:, i].numpy(), phi[:, i, j].numpy(), functions, flat=_is_flat(phi[:, i, j], new)
-            )
+            fits = fit_edge(z[:, i].numpy(), phi[:, i, j].numpy(), functions, flat=_is_flat(phi[:, i, j]))
             best = fits[0]
             accepted = best.fn == "0" and best.score == math.inf or best.r2 >= r2_threshold
             if accepted:

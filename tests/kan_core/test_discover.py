@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import sympy as sp
 
-from kan_core.discover import Candidate, discover, pareto_front, select_best
+from kan_core.discover import discover
+from kan_core.pareto import Candidate, pareto_front, select_best
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 
