@@ -18,6 +18,7 @@ from .errors import ModelError
 from .model import KAN
 
 MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
+MAX_COMPLEXITY = 300  # beyond this many SymPy nodes a formula explains nothing; refitting it is slow
 
 
 def safe_symbols(names: list[str]) -> list[sp.Symbol]:
@@ -195,7 +196,10 @@ def fit_formula(
     expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray, deadline: float = math.inf
 ) -> Fitted:
     """Canonicalise, refit every constant, snap constants to simple values, tidy up."""
-    expr = canonical(expr)
+    if complexity(expr) > MAX_COMPLEXITY:
+        raise ModelError(f"formula too complex ({complexity(expr)} nodes > {MAX_COMPLEXITY}); prune more")
+    expanded = canonical(expr)
+    expr = expanded if complexity(expanded) <= max(MAX_COMPLEXITY, complexity(expr)) else expr
     cf = ConstantFit(expr, symbols, X, y, relative=spans_decades(y))
     cf.refit()
     steps = [cf.expr()] + cf.snap(deadline=deadline)
