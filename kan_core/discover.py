@@ -110,7 +110,7 @@ def _kan_route(
         n_edges = sum(layer.in_dim * layer.out_dim for layer in model.layers)
         lamb = 1e-3 if n_edges > widths[0] else 0.0
         hist = fit(
-            model, Xt, yt, steps=400 if wide else 800, opt="adam", lamb=lamb, grid_update_every=100, seed=s
+            model, Xt, yt, steps=400 if wide else 600, opt="adam", lamb=lamb, grid_update_every=100, seed=s
         )
         tries.append((hist.train_loss[-1], s, model))
     _, s, model = min(tries, key=lambda t: t[0])

@@ -202,7 +202,9 @@ def fit_formula(
     expr = expanded if complexity(expanded) <= max(MAX_COMPLEXITY, complexity(expr)) else expr
     cf = ConstantFit(expr, symbols, X, y, relative=spans_decades(y))
     cf.refit()
-    steps = [cf.expr()] + cf.snap(deadline=deadline)
+    # Polishing constants pays for accurate or small formulas; a poor large one is not worth it.
+    accurate = cf.mse() <= 1e-3 * cf.scale
+    steps = [cf.expr()] + (cf.snap(deadline=deadline) if accurate or len(cf.values) <= 6 else [])
     cf.refit()
     final = tidy(cf.expr(), symbols, X)
     return Fitted(final, cf.mse(), steps)

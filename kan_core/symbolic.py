@@ -200,7 +200,7 @@ def auto_snap(
     y=None,
     r2_threshold: float = 0.99,
     functions: list[str] | None = None,
-    retrain_steps: int = 10,
+    retrain_steps: int = 5,
     retrain_rows: int = 512,
 ) -> tuple[KAN, list[dict]]:
     """Snap every edge whose best fit reaches `r2_threshold` (flat edges become constants).
