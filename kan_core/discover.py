@@ -103,15 +103,18 @@ def _kan_route(
     Xt, yt = torch.as_tensor(X[::step]), torch.as_tensor(y[::step])
     # Adam finds the basin (LBFGS alone stalls on narrow nets such as [2, 1, 1]); LBFGS polishes.
     # Nets with wide hidden layers land in poor basins for some seeds: start two, keep the better.
+    # A single layer is linear in its coefficients (a convex fit): LBFGS alone suffices.
     wide = any(not isinstance(w, int) or w > 1 for w in widths[1:-1])
     tries = []
     for s in range(seed, seed + (2 if wide else 1)):
         model = KAN(widths, grid=5, k=3, seed=s, device="cpu").double()
         n_edges = sum(layer.in_dim * layer.out_dim for layer in model.layers)
         lamb = 1e-3 if n_edges > widths[0] else 0.0
-        hist = fit(
-            model, Xt, yt, steps=400 if wide else 600, opt="adam", lamb=lamb, grid_update_every=100, seed=s
-        )
+        if len(widths) == 2:
+            hist = fit(model, Xt, yt, steps=30, opt="lbfgs", seed=s)
+        else:
+            steps = 400 if wide else 600
+            hist = fit(model, Xt, yt, steps=steps, opt="adam", lamb=lamb, grid_update_every=100, seed=s)
         tries.append((hist.train_loss[-1], s, model))
     _, s, model = min(tries, key=lambda t: t[0])
     if wide:

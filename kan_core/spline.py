@@ -87,9 +87,8 @@ class _UniformFeaturesT(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, xt, scale, offsets, k: int, base: str):  # noqa: D102
-        _, weights = _terms(k)
+        alpha, weights = _terms(k)
         c = (k + 1) / 2
-        alpha = scale.new_tensor(_terms(k)[0])
         t = torch.addcmul(offsets, xt.unsqueeze(0), scale)  # α·(position − centre), (G+k, in, B)
         d = t.abs()
         n_basis = offsets.shape[0]

@@ -11,7 +11,7 @@ import sympy as sp
 from kan_core.discover import discover
 from kan_core.pareto import Candidate, pareto_front, select_best
 
-SHARED = Path(__file__).resolve().parents[3] / "shared"
+DATASETS = Path(__file__).resolve().parents[2] / "datasets"
 
 
 def plain(expr):
@@ -47,7 +47,7 @@ def test_discovers_an_additive_law_exactly():
 
 @pytest.mark.slow
 def test_kepler_third_law_from_six_planets():
-    df = pd.read_csv(SHARED / "data" / "kepler.csv")
+    df = pd.read_csv(DATASETS / "kepler.csv")
     res = discover(df, "P_days", features=["a_AU"], seconds=10)
     expr = plain(res.best.expr)
     a = sp.Symbol("a_AU")
@@ -58,7 +58,7 @@ def test_kepler_third_law_from_six_planets():
 
 @pytest.mark.slow
 def test_hubble_is_linear_through_the_origin():
-    df = pd.read_csv(SHARED / "data" / "hubble.csv")
+    df = pd.read_csv(DATASETS / "hubble.csv")
     res = discover(df, "v", seconds=8)
     expr = plain(res.best.expr)
     D = sp.Symbol("D")
