@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import DataError, KanStudioError
+from .errors import KanStudioError
 
 
 def _functions(_args: argparse.Namespace) -> int:
@@ -21,27 +21,14 @@ def _functions(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_table(path: str):
-    import pandas as pd
-
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"file not found: {path}")
-    try:
-        return pd.read_csv(p, sep=None, engine="python")
-    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
-        raise DataError(
-            f"cannot read {path} as CSV ({str(err).splitlines()[0]}); save it as UTF-8 CSV"
-        ) from None
-
-
 def _discover(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from .data import read_table
     from .discover import discover
     from .export import fingerprint, to_json
 
-    df = _read_table(args.data)
+    df = read_table(args.data)
     features = [f.strip() for f in args.features.split(",")] if args.features else None
     functions = [f.strip() for f in args.functions.split(",")] if args.functions else None
     bar = tqdm(total=None, disable=not sys.stderr.isatty(), desc="discover", unit="route")
@@ -62,6 +49,8 @@ def _discover(args: argparse.Namespace) -> int:
         callback=progress,
     )
     bar.close()
+    for warning in result.warnings:
+        print(f"note: {warning}", file=sys.stderr)
     print(f"{'complexity':>10s} {'val MSE':>12s} {'train MSE':>12s} {'score':>8s}  formula")
     for c in result.pareto:
         mark = "*" if c is result.best else " "

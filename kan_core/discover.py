@@ -13,7 +13,8 @@ import pandas as pd
 import sympy as sp
 import torch
 
-from .errors import DataError, KanStudioError
+from .data import prepare
+from .errors import KanStudioError
 from .formula import complexity, evaluate, fit_formula, loo_mse, network_expr, safe_symbols
 from .model import KAN
 from .pareto import Candidate, pareto_front, select_best, select_small_sample
@@ -37,35 +38,11 @@ class Result:
     routes: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     seed: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def predict(self, X: np.ndarray, which: Candidate | None = None) -> np.ndarray:
         """Evaluate the best (or a given) formula on rows of X in the variables' order."""
         return evaluate((which or self.best).expr, self.symbols, np.asarray(X, float))
-
-
-def _arrays(
-    data: pd.DataFrame, target: str, features: list[str] | None
-) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    if target not in data.columns:
-        raise DataError(
-            f"target column {target!r} not found; columns are: {', '.join(map(str, data.columns))}"
-        )
-    features = [c for c in data.columns if c != target] if features is None else list(features)
-    missing = [f for f in features if f not in data.columns]
-    if missing:
-        raise DataError(f"feature column(s) not found: {', '.join(missing)}")
-    if not features:
-        raise DataError("no feature columns; pass --features or add columns besides the target")
-    cols = data[features + [target]].apply(pd.to_numeric, errors="coerce")
-    bad = [c for c in cols.columns if cols[c].isna().all()]
-    if bad:
-        raise DataError(
-            f"column(s) are not numeric: {', '.join(map(str, bad))}; exclude them with --features"
-        )
-    cols = cols.replace([np.inf, -np.inf], np.nan).dropna()
-    if len(cols) < 3:
-        raise DataError(f"only {len(cols)} complete numeric row(s); need at least 3")
-    return cols[features].to_numpy(float), cols[target].to_numpy(float), features
 
 
 def _snap_all(model: KAN, X, y, r2_threshold: float, functions: list[str] | None, deadline: float) -> KAN:
@@ -172,11 +149,12 @@ def discover(
     """
     start = time.perf_counter()
     torch.manual_seed(seed)
-    X, y, names = _arrays(data, target, features)
+    ds = prepare(data, target, features)
+    X, y, names = ds.X, ds.y, ds.features
     symbols = safe_symbols(names)
     rng = np.random.default_rng(seed)
     perm = rng.permutation(len(y))
-    n_val = int(round(val_fraction * len(y))) if len(y) >= 20 else 0
+    n_val = 0 if ds.small else int(round(val_fraction * len(y)))
     val, tr = perm[:n_val], perm[n_val:]
     Xv, yv = (X[val], y[val]) if n_val else (X[tr], y[tr])
     var = float(np.var(y)) or 1.0
@@ -237,7 +215,9 @@ def discover(
         "n_train": int(len(tr)),
         "n_val": int(n_val),
     }
-    return Result(names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed)
+    return Result(
+        names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed, ds.warnings
+    )
 
 
 def _plans(X: np.ndarray, y: np.ndarray, d: int, r2: float, functions: list[str] | None) -> list:

@@ -72,7 +72,7 @@ def test_bad_columns_are_one_line_errors():
 
     with pytest.raises(DataError, match="target column 'nope' not found"):
         discover(df, "nope")
-    with pytest.raises(DataError, match="not numeric: b"):
+    with pytest.raises(DataError, match=r"non-numeric column\(s\): b"):
         discover(df, "y")
 
 
