@@ -16,21 +16,7 @@ import pandas as pd
 import sympy as sp
 
 from kan_core.discover import discover
-
-ALLOWED = {
-    name: getattr(sp, name) for name in ("sin", "cos", "tan", "exp", "log", "sqrt", "pi", "asin", "tanh")
-}
-
-
-def parse(formula: str, names: list[str]) -> tuple[sp.Expr, list[sp.Symbol]]:
-    """A benchmark formula as SymPy, with only the whitelisted functions and the given variables."""
-    syms = [sp.Symbol(n) for n in names]
-    expr = sp.parse_expr(
-        formula,
-        local_dict={**ALLOWED, **dict(zip(names, syms))},
-        global_dict={"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "Symbol": sp.Symbol},
-    )
-    return expr, syms
+from kan_core.examples import parse_formula
 
 
 def main() -> None:
@@ -44,7 +30,8 @@ def main() -> None:
         spec = [v.split(":") for v in r["variables"].split(";")]
         rng = np.random.default_rng(0)
         df = pd.DataFrame({n: rng.uniform(float(lo), float(hi), args.samples) for n, lo, hi in spec})
-        truth, syms = parse(r["formula"], [n for n, _, _ in spec])
+        names = [n for n, _, _ in spec]
+        truth, syms = parse_formula(r["formula"], names), [sp.Symbol(n) for n in names]
         df[r["output"]] = sp.lambdify(syms, truth, "numpy")(*[df[s.name].to_numpy() for s in syms])
         t = time.perf_counter()
         res = discover(df, r["output"], seconds=args.seconds, seed=0)

@@ -1,4 +1,4 @@
-"""Command line: `python -m kan_core functions | discover DATA.csv --target COL …`."""
+"""Command line: `python -m kan_core functions | datasets | discover DATA.csv --target COL …`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,15 @@ def _functions(_args: argparse.Namespace) -> int:
         lo, hi = fn.domain
         dom = "all reals" if (lo, hi) == (float("-inf"), float("inf")) else f"[{lo:g}, {hi:g}]"
         print(f"{fn.name:10s} {fn.complexity:>10d}  {dom}{', x != 0' if fn.excludes_zero else ''}")
+    return 0
+
+
+def _datasets(_args: argparse.Namespace) -> int:
+    from .examples import catalog
+
+    for e in catalog():
+        law = e.get("formula") or "no known formula"
+        print(f"{e['name']}\n    target {e['target']}; {law}; {e['description']} [{e['license']}]")
     return 0
 
 
@@ -71,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m kan_core", description="KAN Studio engine")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("functions", help="list the symbolic function library").set_defaults(run=_functions)
+    sub.add_parser("datasets", help="list the built-in example datasets").set_defaults(run=_datasets)
     d = sub.add_parser("discover", help="find formulas for a CSV column")
     d.add_argument("data", help="CSV file (delimiter detected)")
     d.add_argument("--target", required=True, help="column to explain")
