@@ -23,3 +23,7 @@ class TrainingDiverged(KanStudioError, RuntimeError):
 
 class ModelError(KanStudioError, ValueError):
     """The model is not in a state the operation needs (e.g. edges not snapped yet)."""
+
+
+class SessionError(KanStudioError, ValueError):
+    """A session file cannot be opened (damaged, foreign, newer, or unsafe)."""
