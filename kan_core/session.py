@@ -103,19 +103,19 @@ class UndoHistory:
 
     def undo(self, current: KAN) -> KAN:
         """The model before the last step (the current one goes to redo)."""
-        if not self._undo:
-            raise SessionError("nothing to undo")
-        label, before = self._undo.pop()
-        self._redo.append((label, copy.deepcopy(current)))
-        return before
+        return self._move(self._undo, self._redo, current, "nothing to undo")
 
     def redo(self, current: KAN) -> KAN:
         """The model after the last undone step."""
-        if not self._redo:
-            raise SessionError("nothing to redo")
-        label, after = self._redo.pop()
-        self._undo.append((label, copy.deepcopy(current)))
-        return after
+        return self._move(self._redo, self._undo, current, "nothing to redo")
+
+    @staticmethod
+    def _move(src: list, dst: list, current: KAN, empty: str) -> KAN:
+        if not src:
+            raise SessionError(empty)
+        label, model = src.pop()
+        dst.append((label, copy.deepcopy(current)))
+        return model
 
     @property
     def labels(self) -> tuple[list[str], list[str]]:
