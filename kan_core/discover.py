@@ -19,7 +19,7 @@ from .formula import complexity, evaluate, fit_formula, loo_mse, network_expr, s
 from .model import KAN
 from .pareto import Candidate, pareto_front, select_best, select_small_sample
 from .prune import keep_strongest, prune
-from .symbolic import auto_snap, fit_edge, layer_samples
+from .symbolic import auto_snap, edge_fits
 from .train import fit
 
 TRAIN_ROWS = 600  # networks are trained on at most this many rows; formulas refit on all
@@ -57,10 +57,8 @@ def _snap_all(model: KAN, X, y, r2_threshold: float, functions: list[str] | None
         if len(left) < len(report):
             continue  # progress: the retrained network may now have cleaner edges
         top = max(left, key=lambda r: r["best"]["r2"])
-        layer = model.layers[top["layer"]]
-        z, phi = layer_samples(model, X, top["layer"])
-        best = fit_edge(z[:, top["i"]].numpy(), phi[:, top["i"], top["j"]].numpy(), functions)[0]
-        layer.set_symbolic(top["i"], top["j"], best.fn, (best.a, best.b, best.c, best.d))
+        best = edge_fits(model, X, top["layer"], top["i"], top["j"], functions)[0]
+        model.layers[top["layer"]].set_symbolic(top["i"], top["j"], best.fn, (best.a, best.b, best.c, best.d))
         fit(model, X, y, steps=15, opt="lbfgs")
 
 
