@@ -1,4 +1,4 @@
-"""Command line: `python -m kan_core functions | datasets | discover DATA.csv --target COL …`."""
+"""Command line: `python -m kan_core functions | datasets | inspect SESSION | discover DATA.csv …`."""
 
 from __future__ import annotations
 
@@ -75,12 +75,57 @@ def _discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _inspect(args: argparse.Namespace) -> int:
+    from .errors import ModelError
+    from .formula import canonical, network_expr, safe_symbols
+    from .session import load_session
+
+    s = load_session(args.session)
+    model, meta = s.model, s.meta
+    features = [str(f) for f in meta.get("features", [])] or [f"x{i + 1}" for i in range(model.widths[0])]
+    print(f"session: {Path(args.session).name}")
+    if meta.get("target"):
+        print(f"data: target {meta['target']}; features {', '.join(features)}")
+    if meta.get("fingerprint"):
+        print(f"data fingerprint: {meta['fingerprint']}")
+    grids = sorted({layer.grid for layer in model.layers})
+    grid = "/".join(map(str, grids))
+    print(f"model: widths {model.spec}, grid {grid}, k {model.k}, {model.n_params()} parameters")
+    edges = model.edges()
+    count = {state: sum(e["state"] == state for e in edges) for state in ("spline", "pruned")}
+    snapped = [e for e in edges if "params" in e and e["state"] != "pruned"]
+    locked = sum(e["locked"] for e in edges)
+    print(
+        f"edges: {len(edges)} total, {count['pruned']} pruned, {len(snapped)} snapped, "
+        f"{count['spline']} splines, {locked} locked"
+    )
+    for e in snapped:
+        a, b, c, d = e["params"]
+        where = f"layer {e['layer']}, {e['i']} → {e['j']}"
+        print(f"  {where}: {c:.4g}·{e['state']}({a:.4g}·x + {b:.4g}) + {d:.4g}")
+    steps = s.history.get("step", [])
+    if steps:
+        loss = s.history.get("train_loss", [float("nan")])[-1]
+        print(f"training: {steps[-1]} steps, last train RMSE {loss:.4g}")
+    undo, redo = s.undo.labels
+    print(f"undo: {len(undo)} step(s){': ' + ', '.join(undo) if undo else ''}; redo: {len(redo)}")
+    try:
+        expr = canonical(network_expr(model, safe_symbols(features)))
+        print(f"formula: {meta.get('target', 'y')} = {expr}")
+    except ModelError as err:
+        print(f"formula: not available yet ({err})")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print one line `error: …` and exit with status 2."""
     ap = argparse.ArgumentParser(prog="python -m kan_core", description="KAN Studio engine")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("functions", help="list the symbolic function library").set_defaults(run=_functions)
     sub.add_parser("datasets", help="list the built-in example datasets").set_defaults(run=_datasets)
+    i = sub.add_parser("inspect", help="print a saved session: structure, snapped edges, formula")
+    i.add_argument("session", help="session file saved by the studio or kan_core.session.save_session")
+    i.set_defaults(run=_inspect)
     d = sub.add_parser("discover", help="find formulas for a CSV column")
     d.add_argument("data", help="CSV file (delimiter detected)")
     d.add_argument("--target", required=True, help="column to explain")

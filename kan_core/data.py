@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,11 @@ class Dataset:
 def _decode(raw: bytes) -> str:
     if not raw.strip():
         raise DataError("the file is empty; choose a CSV file with a header row and data rows")
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export is UTF-16
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise DataError("the UTF-16 text cannot be decoded; save the file as UTF-8 CSV") from None
     if b"\x00" in raw[:4096]:
         raise DataError("this is not a text file (binary content); export your data as CSV")
     for encoding in ("utf-8-sig", "latin-1"):
@@ -73,13 +79,31 @@ def read_table(source: str | Path | bytes, max_bytes: int = MAX_BYTES) -> pd.Dat
         sep = ","
     decimal = "," if sep == ";" else "."
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, skipinitialspace=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.StringIO(text), sep=sep, decimal=decimal, skipinitialspace=True, index_col=False
+            )
+    except pd.errors.ParserWarning:  # pandas would silently drop the extra fields
+        raise DataError(f"{_ragged_row(text, sep)}; fix that row or check the delimiter") from None
     except (pd.errors.ParserError, ValueError) as err:
         raise DataError(
             f"cannot parse the file as a table ({str(err).splitlines()[0]}); check the delimiter"
         ) from None
     _check_header(df, text, sep)
-    return df
+    # Trailing delimiters (common in spreadsheet exports) make empty, unnamed columns.
+    empty = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
+    return df.drop(columns=empty)
+
+
+def _ragged_row(text: str, sep: str) -> str:
+    """Name the first line with more fields than the header."""
+    rows = csv.reader(io.StringIO(text.lstrip()), delimiter=sep)
+    width = len(next(rows))
+    for n, row in enumerate(rows, start=2):
+        if len(row) > width:
+            return f"line {n} has {len(row)} fields but the header has {width}"
+    return "a line has more fields than the header"  # pragma: no cover
 
 
 def _check_header(df: pd.DataFrame, text: str, sep: str) -> None:

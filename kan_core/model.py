@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .errors import ConfigError
+from . import library
+from .errors import ConfigError, ModelError
 from .layer import KANLayer
 
 MAX_GRID_SAMPLES = 8192
@@ -96,6 +97,31 @@ class KAN(nn.Module):
             "seed": self.seed,
             "base_fn": self.base_fn,
         }
+
+    def edges(self) -> list[dict]:
+        """Every edge with its state: "spline", "pruned" or the snapped function and (a, b, c, d)."""
+        out = []
+        for li, layer in enumerate(self.layers):
+            params = layer.sym_params.detach().double().cpu()
+            for i in range(layer.in_dim):
+                for j in range(layer.out_dim):
+                    f = int(layer.sym[i, j])
+                    state = "pruned" if layer.mask[i, j] == 0 else library.NAMES[f] if f >= 0 else "spline"
+                    edge = {"layer": li, "i": i, "j": j, "state": state, "locked": bool(layer.lock[i, j])}
+                    if f >= 0:
+                        edge["params"] = [float(v) for v in params[i, j]]
+                    out.append(edge)
+        return out
+
+    def validate(self) -> None:
+        """Raise ModelError when loaded buffers are out of range (e.g. from a damaged file)."""
+        for li, layer in enumerate(self.layers):
+            sym_ok = bool(((layer.sym >= -1) & (layer.sym < len(library.NAMES))).all())
+            mask_ok = bool(((layer.mask == 0) | (layer.mask == 1)).all())
+            tensors = (layer.coef, layer.w_s, layer.w_b, layer.knots, layer.sym_params)
+            finite = all(bool(torch.isfinite(t).all()) for t in tensors)
+            if not (sym_ok and mask_ok and finite):
+                raise ModelError(f"layer {li} holds invalid function ids, mask values or non-finite weights")
 
     def n_params(self) -> int:
         """Number of trainable numbers in the spline/base part (what the network learns)."""

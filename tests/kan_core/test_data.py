@@ -1,6 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kan_core.data import prepare, read_table
 from kan_core.errors import DataError
@@ -74,3 +76,40 @@ def test_prepare_selects_checks_and_explains():
         prepare(df, "y", features=["x", "c"], max_features=1)
     with pytest.raises(DataError, match="only 2 usable"):
         prepare(df.iloc[:2], "y", features=["x"])
+
+
+FAST = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+
+
+def load_or_data_error(raw: bytes) -> None:
+    """The loader's whole contract: a table or a one-line DataError, nothing else."""
+    try:
+        df = read_table(raw)
+        prepare(df, str(df.columns[-1]))
+    except DataError as err:
+        assert "\n" not in str(err)
+
+
+@FAST
+@given(st.binary(max_size=400))
+def test_random_bytes_only_raise_data_error(raw):
+    load_or_data_error(raw)
+
+
+cell = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-(10**30), 10**30).map(str),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), max_size=6),
+    st.sampled_from(["", "NA", "nan", "-", "1,5", '"', "inf", "1e999"]),
+)
+
+
+@FAST
+@given(
+    st.lists(st.text(min_size=0, max_size=5), min_size=1, max_size=5),
+    st.lists(st.lists(cell, min_size=0, max_size=6), max_size=8),
+    st.sampled_from([",", ";", "\t"]),
+)
+def test_random_tables_only_raise_data_error(header, rows, sep):
+    text = sep.join(header) + "\n" + "\n".join(sep.join(r) for r in rows)
+    load_or_data_error(text.encode("utf-8"))

@@ -8,8 +8,9 @@ import pytest
 import torch
 
 from kan_core import KAN, fit
+from kan_core.__main__ import main
 from kan_core.errors import SessionError
-from kan_core.session import UndoHistory, load_session, save_session
+from kan_core.session import Session, UndoHistory, load_session, save_session, session_bytes
 
 
 def trained():
@@ -26,12 +27,23 @@ def trained():
 def test_round_trip_restores_the_same_function(tmp_path):
     model, X = trained()
     path = tmp_path / "s.kan"
-    save_session(path, model, {"target": "y", "features": ["a", "b"]})
-    back, meta = load_session(path)
-    assert meta == {"target": "y", "features": ["a", "b"]}
+    undo = UndoHistory(limit=5)
+    undo.push("prune edge", KAN([2, [1, 1], 1], seed=3, device="cpu"))
+    undo.push("snap edge", model)
+    undo.undo(model)  # one step on each stack
+    meta = {"target": "y", "features": ["a", "b"], "fingerprint": "abc"}
+    history = {"step": [1, 2], "train_loss": [0.5, 0.25]}
+    save_session(path, Session(model, meta, history, undo))
+    back = load_session(path)
+    assert back.meta == meta and back.history == history
     with torch.no_grad():
-        assert torch.equal(back(X), model(X))
-    assert back.layers[0].grid == 7 and not back.layers[1].sym_train[0, 0]
+        assert torch.equal(back.model(X), model(X))
+    assert back.model.layers[0].grid == 7 and not back.model.layers[1].sym_train[0, 0]
+    assert back.undo.labels == (["prune edge"], ["snap edge"]) and back.undo.limit == 5
+    redone = back.undo.redo(back.model)
+    with torch.no_grad():
+        assert torch.equal(redone(X), model(X))  # the redo entry is the snapped model itself
+    assert load_session(session_bytes(Session(model))).undo.labels == ([], [])
 
 
 def write_zip(path, manifest, blob=b""):
@@ -44,7 +56,7 @@ def write_zip(path, manifest, blob=b""):
 def test_bad_files_are_one_line_errors(tmp_path, case):
     model, _ = trained()
     path = tmp_path / "s.kan"
-    save_session(path, model)
+    save_session(path, Session(model))
     if case == "truncated":
         path.write_bytes(path.read_bytes()[:200])
     elif case == "not_zip":
@@ -107,3 +119,33 @@ def test_undo_redo_is_bounded():
     hist.undo(states[2])
     with pytest.raises(SessionError, match="nothing to undo"):
         hist.undo(states[1])
+
+
+def test_a_failed_save_leaves_the_old_file_intact(tmp_path):
+    model, _ = trained()
+    path = tmp_path / "s.kan"
+    save_session(path, Session(model, {"v": 1}))
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        save_session(path, Session(model, {"v": object()}))  # not JSON: fails before the rename
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["s.kan"]
+
+
+def test_inspect_prints_structure_snaps_and_formula(tmp_path, capsys):
+    g = torch.Generator().manual_seed(1)
+    X = torch.rand(100, 2, generator=g)
+    model = KAN([2, 1], seed=0, device="cpu")
+    model.set_normalization(X, X[:, :1])
+    model.layers[0].set_symbolic(0, 0, "sin", (2.0, 0.0, 1.0, 0.0))
+    model.layers[0].set_mask(1, 0, False)
+    path = tmp_path / "s.kan"
+    save_session(path, Session(model, {"target": "F", "features": ["v [m/s]", "lambda"]}))
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "edges: 2 total, 1 pruned, 1 snapped, 0 splines" in out
+    assert "layer 0, 0 → 0: 1·sin(2·x + 0) + 0" in out
+    assert "formula: F = " in out and "sin(" in out and "v_m_s" in out
+    model.layers[0].clear_symbolic(0, 0)
+    save_session(path, Session(model))
+    assert main(["inspect", str(path)]) == 0
+    assert "formula: not available yet (1 edge(s) are still splines" in capsys.readouterr().out
