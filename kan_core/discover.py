@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -15,9 +14,9 @@ import torch
 
 from .data import prepare
 from .errors import KanStudioError
-from .formula import complexity, evaluate, fit_formula, loo_mse, network_expr, safe_symbols
+from .formula import evaluate, fit_formula, network_expr, safe_symbols
 from .model import KAN
-from .pareto import Candidate, pareto_front, select_best, select_small_sample
+from .pareto import Candidate, Scorer
 from .prune import keep_strongest, prune
 from .symbolic import auto_snap, edge_fits
 from .train import fit
@@ -150,26 +149,9 @@ def discover(
     ds = prepare(data, target, features)
     X, y, names = ds.X, ds.y, ds.features
     symbols = safe_symbols(names)
-    rng = np.random.default_rng(seed)
-    perm = rng.permutation(len(y))
     n_val = 0 if ds.small else int(round(val_fraction * len(y)))
-    val, tr = perm[:n_val], perm[n_val:]
-    Xv, yv = (X[val], y[val]) if n_val else (X[tr], y[tr])
-    var = float(np.var(y)) or 1.0
-    floor = 1e-14 * var
-
-    cands: list[Candidate] = []
-
-    def add(expr: sp.Expr, route: str, net_error: float | None = None) -> None:
-        with np.errstate(all="ignore"):
-            tr_mse = float(np.mean((evaluate(expr, symbols, X[tr]) - y[tr]) ** 2))
-            if n_val:
-                va_mse = float(np.mean((evaluate(expr, symbols, Xv) - yv) ** 2))
-            else:  # tiny data: leave-one-out refits stand in for a validation split
-                va_mse = loo_mse(expr, symbols, X[tr], y[tr])
-        if math.isfinite(tr_mse) and math.isfinite(va_mse):
-            cands.append(Candidate(expr, route, complexity(expr), tr_mse, va_mse, net_error=net_error))
-
+    sc = Scorer(X, y, symbols, seed, n_val)
+    tr, add = sc.tr, sc.add
     add(sp.Float(float(np.mean(y[tr]))), "constant")
     routes = []
     plans = _plans(X[tr], y[tr], len(names), r2_threshold, functions)
@@ -199,22 +181,39 @@ def discover(
             )
         except (KanStudioError, ValueError, ArithmeticError, RuntimeError) as err:
             routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
-        if min(c.val_mse for c in cands) <= floor:
+        if sc.exact:
             break  # exact on held-out data: more routes cannot do better
-    pareto = pareto_front(cands, floor)
-    best = select_best(pareto) if n_val else select_small_sample(pareto, len(tr), floor)
-    pred_tr, pred_v = evaluate(best.expr, symbols, X[tr]), evaluate(best.expr, symbols, Xv)
-    metrics = {
-        "train_rmse": math.sqrt(best.train_mse),
-        "val_rmse": math.sqrt(best.val_mse),
-        "train_r2": _r2(y[tr], pred_tr),
-        "val_r2": _r2(yv, pred_v),
-        "formula_vs_network": best.net_error,  # None when the best is not from a network (constant)
-        "n_train": int(len(tr)),
-        "n_val": int(n_val),
-    }
+    pareto, best, metrics = sc.select()
     return Result(
         names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed, ds.warnings
+    )
+
+
+def network_formulas(
+    model: KAN, data: pd.DataFrame, target: str, features: list[str], seed: int = 0, seconds: float = 20.0
+) -> Result:
+    """Read a user's snapped network as formulas: composed, constants refit and snapped, scored."""
+    start = time.perf_counter()
+    ds = prepare(data, target, features)
+    X, y, symbols = ds.X, ds.y, safe_symbols(ds.features)
+    sc = Scorer(X, y, symbols, seed, 0 if ds.small else int(round(0.2 * len(y))))
+    expr = network_expr(model, symbols)  # a ModelError names the edges still to snap or prune
+    with torch.no_grad():
+        net = (
+            model(torch.as_tensor(X[sc.tr], dtype=model.dtype, device=model.device))
+            .double()
+            .cpu()
+            .numpy()[:, 0]
+        )
+    sc.add(sp.Float(float(np.mean(y[sc.tr]))), "constant")
+    sc.add(expr, "network", _rel_rms(evaluate(expr, symbols, X[sc.tr]), net))
+    fitted = fit_formula(expr, symbols, X[sc.tr], y[sc.tr], deadline=start + seconds)
+    for variant in [fitted.expr, *fitted.steps]:
+        sc.add(variant, "network, refit", _rel_rms(evaluate(variant, symbols, X[sc.tr]), net))
+    pareto, best, metrics = sc.select()
+    route = {"route": "network", "seconds": time.perf_counter() - start, "formula": str(fitted.expr)}
+    return Result(
+        ds.features, target, symbols, pareto, best, metrics, [route], route["seconds"], seed, ds.warnings
     )
 
 
@@ -254,8 +253,3 @@ def _rel_rms(a: np.ndarray, b: np.ndarray) -> float:
     """RMS(a − b) / std(b): how far a formula strays from the network it came from."""
     with np.errstate(all="ignore"):
         return float(np.sqrt(np.mean((a - b) ** 2)) / (np.std(b) + 1e-300))
-
-
-def _r2(y: np.ndarray, pred: np.ndarray) -> float:
-    sst = float(np.sum((y - y.mean()) ** 2))
-    return 1.0 - float(np.sum((y - pred) ** 2)) / sst if sst > 0 else float("nan")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
+
+from .formula import evaluate, loo_mse
 
 
 @dataclass
@@ -60,3 +63,61 @@ def select_small_sample(front: list[Candidate], n: int, floor: float) -> Candida
         return n * math.log(max(c.train_mse, floor)) + 2 * k + 2 * k * (k + 1) / (n - k - 1)
 
     return min(front, key=aicc)
+
+
+class Scorer:
+    """Scores formulas on one seeded train/validation split (leave-one-out refits for tiny data)."""
+
+    def __init__(self, X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], seed: int, n_val: int):
+        perm = np.random.default_rng(seed).permutation(len(y))
+        self.X, self.y, self.symbols, self.n_val = X, y, symbols, n_val
+        self.val, self.tr = perm[:n_val], perm[n_val:]
+        self.Xv, self.yv = (X[self.val], y[self.val]) if n_val else (X[self.tr], y[self.tr])
+        self.floor = 1e-14 * (float(np.var(y)) or 1.0)
+        self.cands: list[Candidate] = []
+
+    def add(self, expr: sp.Expr, route: str, net_error: float | None = None) -> None:
+        """Score a formula and keep it when its losses are finite."""
+        from .formula import complexity
+
+        X, y, tr = self.X, self.y, self.tr
+        with np.errstate(all="ignore"):
+            tr_mse = float(np.mean((evaluate(expr, self.symbols, X[tr]) - y[tr]) ** 2))
+            if self.n_val:
+                va_mse = float(np.mean((evaluate(expr, self.symbols, self.Xv) - self.yv) ** 2))
+            else:
+                va_mse = loo_mse(expr, self.symbols, X[tr], y[tr])
+        if math.isfinite(tr_mse) and math.isfinite(va_mse):
+            self.cands.append(Candidate(expr, route, complexity(expr), tr_mse, va_mse, net_error=net_error))
+
+    @property
+    def exact(self) -> bool:
+        """Some formula is exact on held-out data (to round-off)."""
+        return min(c.val_mse for c in self.cands) <= self.floor
+
+    def select(self) -> tuple[list[Candidate], Candidate, dict]:
+        """(Pareto front, best formula, its metrics on the training and validation rows)."""
+        front = pareto_front(self.cands, self.floor)
+        best = select_best(front) if self.n_val else select_small_sample(front, len(self.tr), self.floor)
+        y_tr, y_v = self.y[self.tr], self.yv
+        with np.errstate(all="ignore"):
+            pred_tr, pred_v = (
+                evaluate(best.expr, self.symbols, self.X[self.tr]),
+                evaluate(best.expr, self.symbols, self.Xv),
+            )
+        metrics = {
+            "train_rmse": math.sqrt(best.train_mse),
+            "val_rmse": math.sqrt(best.val_mse),
+            "train_r2": r2(y_tr, pred_tr),
+            "val_r2": r2(y_v, pred_v),
+            "formula_vs_network": best.net_error,  # None when the best is not from a network
+            "n_train": int(len(self.tr)),
+            "n_val": int(self.n_val),
+        }
+        return front, best, metrics
+
+
+def r2(y: np.ndarray, pred: np.ndarray) -> float:
+    """Coefficient of determination (NaN for a constant y)."""
+    sst = float(np.sum((y - y.mean()) ** 2))
+    return 1.0 - float(np.sum((y - pred) ** 2)) / sst if sst > 0 else float("nan")

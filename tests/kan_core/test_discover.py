@@ -128,3 +128,26 @@ def test_cli_errors_are_one_line_with_exit_2(tmp_path):
         text=True,
     )
     assert run.returncode == 2 and "target column 'zz' not found" in run.stderr
+
+
+def test_network_formulas_read_a_snapped_network_in_the_data_units():
+    import torch
+
+    from kan_core import KAN, fit
+    from kan_core.discover import network_formulas
+    from kan_core.errors import ModelError
+    from kan_core.symbolic import auto_snap
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"v [m/s]": rng.uniform(1, 3, 300), "t": rng.uniform(-1, 1, 300)})
+    df["E"] = 0.5 * df["v [m/s]"] ** 2 + 3 * df.t
+    X, y = torch.tensor(df[["v [m/s]", "t"]].to_numpy()), torch.tensor(df[["E"]].to_numpy())
+    model = KAN([2, 1], seed=0, device="cpu").double()
+    fit(model, X, y, steps=30, opt="lbfgs")
+    with pytest.raises(ModelError, match="still splines"):
+        network_formulas(model, df, "E", ["v [m/s]", "t"])
+    snapped, _ = auto_snap(model, X, y, functions=["x", "x^2"])
+    res = network_formulas(snapped, df, "E", ["v [m/s]", "t"])
+    v, t = sp.symbols("v_m_s t")
+    assert sp.simplify(plain(res.best.expr) - (v**2 / 2 + 3 * t)) == 0
+    assert res.metrics["val_r2"] > 1 - 1e-12 and res.best.net_error < 1e-6
