@@ -38,6 +38,13 @@ class EdgeFit:
         """Plain-JSON view."""
         return asdict(self)
 
+    def values(self, x: np.ndarray) -> np.ndarray:
+        """c·f(a·x+b)+d at the edge inputs x (for drawing a suggestion over the learned curve)."""
+        x = np.asarray(x, float)
+        if self.fn == "0":
+            return np.full_like(x, self.d)
+        return self.c * _eval(library.get(self.fn), self.a * x + self.b) + self.d
+
 
 def _eval(fn: library.Fn, arg: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):

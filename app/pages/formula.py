@@ -1,0 +1,97 @@
+"""Formula page: Pareto table, the best formula, its fit to data and network, exports, sessions."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from app.plots import prediction_figure, residual_figure
+from app.services import fmt
+from app.ui import show_flash, studio
+from kan_core.errors import KanStudioError
+from kan_core.export import to_json, to_latex, to_python
+
+s = studio()
+st.title("Formula")
+show_flash()
+if s.dataset is None:
+    st.info("Load data on the Data page first.")
+    st.stop()
+ds = s.dataset
+
+with st.expander("Discover formulas automatically", expanded=s.model is None and "discover" not in s.results):
+    st.caption("Tries several KAN architectures (and log-space for positive data), snaps, refits constants.")
+    budget = st.slider("Time budget (seconds)", 5, 120, 20)
+    if st.button("Discover"):
+        with st.status("Discovering…", expanded=True) as status:
+            line = st.empty()
+            try:
+                res = s.run_discover(
+                    budget,
+                    lambda info: line.write(f"route {info['done'] + 1}/{info['total']}: {info['route']}"),
+                )
+                status.update(label=f"Done in {res.seconds:.1f} s", state="complete")
+            except KanStudioError as err:
+                status.update(label="Discovery failed", state="error")
+                st.error(str(err))
+
+results = {}
+if s.model is not None:
+    try:
+        with st.spinner("Reading the network as a formula…"):
+            results["Snapped network"] = s.network_formula()
+    except KanStudioError as err:
+        st.info(f"Formula from the network: {err}. (Network page → Auto-snap, or Discover above.)")
+if "discover" in s.results:
+    results["Discover"] = s.results["discover"]
+if not results:
+    st.info("No formula yet: snap every edge on the Network page, or run Discover above.")
+    st.stop()
+
+source = st.radio("Formula from", list(results), horizontal=True) if len(results) > 1 else next(iter(results))
+res = results[source]
+best, syms, names = res.best, res.symbols, res.variables
+
+st.subheader(f"{ds.target} =")
+st.latex(f"{to_latex(best.expr, syms, names)}")
+m = res.metrics
+net = m.get("formula_vs_network")
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("R² (validation)", fmt(m["val_r2"]))
+c2.metric("RMSE (validation)", fmt(m["val_rmse"]))
+c3.metric("vs network (rel. RMS)", fmt(net) if net is not None else "–")
+c4.metric("complexity", best.complexity)
+for w in res.warnings:
+    st.caption(w)
+
+st.subheader("Accuracy / complexity trade-off")
+pareto = pd.DataFrame(
+    {
+        "complexity": [c.complexity for c in res.pareto],
+        "validation MSE": [c.val_mse for c in res.pareto],
+        "score": [c.score for c in res.pareto],
+        "best": ["★" if c is best else "" for c in res.pareto],
+        "formula": [str(c.expr) for c in res.pareto],
+    }
+)
+st.dataframe(
+    pareto.style.format({"validation MSE": "{:.4g}", "score": "{:.4g}"}), hide_index=True, width="stretch"
+)
+
+pred = res.predict(ds.X)
+ok = np.isfinite(pred)
+left, right = st.columns(2)
+left.plotly_chart(prediction_figure(ds.y[ok], pred[ok], ds.target), width="stretch")
+right.plotly_chart(residual_figure(ds.X[ok], ds.y[ok] - pred[ok], names), width="stretch")
+
+st.subheader("Export")
+d1, d2, d3 = st.columns(3)
+report = to_json(res, s.fingerprint())
+d1.download_button(
+    "Download formula (JSON)", json.dumps(report, indent=2, default=str), "formula.json", "application/json"
+)
+d2.download_button("Download LaTeX", to_latex(best.expr, syms, names), "formula.tex", "text/plain")
+d3.download_button(
+    "Download Python", to_python(best.expr, syms, target=ds.target), "formula.py", "text/x-python"
+)

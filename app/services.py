@@ -1,0 +1,216 @@
+"""Background training and the engine calls behind the studio's widgets (no Streamlit here)."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+import pandas as pd
+import torch
+
+from kan_core import KAN, fit
+from kan_core.errors import ConfigError, KanStudioError, TrainingDiverged
+from kan_core.model import resolve_device
+from kan_core.symbolic import EdgeFit, layer_samples
+
+OPTIMIZERS = ("LBFGS", "Adam")
+DEVICES = ("auto", "cpu", "cuda")
+MAX_STEPS = 5000
+
+
+@dataclass
+class TrainSettings:
+    """Everything the Train page sets; mirrored in the URL query string."""
+
+    hidden: str = "5"  # comma-separated hidden layer widths; empty for none
+    grid: int = 5
+    k: int = 3
+    steps: int = 50
+    lr: float = 1.0
+    optimizer: str = "LBFGS"
+    lamb: float = 0.01  # sparsity: prunes cleanly and the KAN paper's flow snaps to exact formulas
+    seed: int = 0
+    device: str = "auto"
+
+    def widths(self, n_in: int) -> list[int]:
+        """[n_in, *hidden, 1]; a ConfigError names what is wrong with the hidden widths."""
+        parts = [p.strip() for p in self.hidden.replace(";", ",").split(",") if p.strip()]
+        if not all(p.isdigit() and 1 <= int(p) <= 64 for p in parts) or len(parts) > 4:
+            raise ConfigError(
+                f"hidden widths {self.hidden!r}: use up to 4 comma-separated numbers (1-64), e.g. 5 or 4,4"
+            )
+        return [n_in, *map(int, parts), 1]
+
+    def validate(self) -> None:
+        """Raise ConfigError for out-of-range values (the widgets already bound them)."""
+        ok = (
+            1 <= self.grid <= 100
+            and 1 <= self.k <= 5
+            and 1 <= self.steps <= MAX_STEPS
+            and 0 < self.lr <= 10
+            and self.optimizer in OPTIMIZERS
+            and 0 <= self.lamb <= 1
+            and self.device in DEVICES
+        )
+        if not ok:
+            raise ConfigError("a training setting is out of range; reset the settings")
+        self.widths(1)
+
+    def to_query(self) -> dict[str, str]:
+        """The settings as URL query parameters."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_query(cls, query: dict[str, str]) -> TrainSettings:
+        """Settings from a shared link; values that do not parse or validate keep their defaults."""
+        out = cls()
+        for f in fields(cls):
+            if f.name not in query:
+                continue
+            trial = cls(**asdict(out))
+            try:
+                setattr(trial, f.name, type(getattr(out, f.name))(query[f.name]))
+                trial.validate()
+            except (ValueError, TypeError, KanStudioError):
+                continue
+            out = trial
+        return out
+
+
+def device_label(choice: str) -> str:
+    """What 'auto'/'cpu'/'cuda' resolves to on this machine, for display."""
+    try:
+        dev = resolve_device(choice)
+    except KanStudioError as err:
+        return str(err)
+    if dev.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(dev)})"
+    return "cpu"
+
+
+class TrainingJob:
+    """`fit` on a background thread. The thread writes only to this object; pages poll it."""
+
+    def __init__(self, model: KAN, X: np.ndarray, y: np.ndarray, settings: TrainSettings, small: bool):
+        self.model = model
+        self.total = settings.steps
+        self.step = 0
+        self.status = "running"  # then completed / stopped / diverged / failed
+        self.message = ""
+        self.curves: dict[str, list] = {"step": [], "train": [], "val_step": [], "val": []}
+        self.started = time.perf_counter()
+        self.seconds = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(X, y, settings, small), daemon=True, name="kan-studio-train"
+        )
+        self._thread.start()
+
+    def _run(self, X: np.ndarray, y: np.ndarray, s: TrainSettings, small: bool) -> None:
+        try:
+            dev, dtype = self.model.device, self.model.dtype
+            Xt = torch.tensor(X, dtype=dtype, device=dev)
+            yt = torch.tensor(y, dtype=dtype, device=dev)[:, None]
+            hist = fit(
+                self.model,
+                Xt,
+                yt,
+                steps=s.steps,
+                opt=s.optimizer.lower(),
+                lr=s.lr,
+                lamb=s.lamb,
+                val_fraction=0.0 if small else 0.2,
+                seed=s.seed,
+                callback=self._progress,
+                stop_event=self._stop,
+            )
+            self.status, self.message = hist.status, hist.message
+        except TrainingDiverged as err:
+            self.status, self.message = "diverged", str(err)
+        except KanStudioError as err:
+            self.status, self.message = "failed", str(err)
+        except Exception as err:  # noqa: BLE001 - a thread must report, never die silently
+            self.status, self.message = "failed", f"training failed: {type(err).__name__}: {err}"
+        self.seconds = time.perf_counter() - self.started
+
+    def _progress(self, step: int, metrics: dict) -> None:
+        self.step = step
+        self.curves["step"].append(step)
+        self.curves["train"].append(metrics["train_loss"])
+        if "val_loss" in metrics:
+            self.curves["val_step"].append(step)
+            self.curves["val"].append(metrics["val_loss"])
+
+    @property
+    def running(self) -> bool:
+        """True while the thread trains."""
+        return self._thread.is_alive()
+
+    def stop(self, wait: bool = True) -> None:
+        """Ask the thread to stop after the current step; by default wait until it has."""
+        self._stop.set()
+        if wait:
+            self._thread.join()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until training ends (tests, and before structural edits)."""
+        self._thread.join(timeout)
+
+
+def merge_curves(total: dict[str, list], job: TrainingJob, offset: int) -> None:
+    """Append a finished job's curves to the session's, steps counted across runs."""
+    for key in ("step", "val_step"):
+        total.setdefault(key, []).extend(s + offset for s in job.curves[key])
+    for key in ("train", "val"):
+        total.setdefault(key, []).extend(job.curves[key])
+
+
+@torch.no_grad()
+def edge_detail(model: KAN, X: torch.Tensor, edge: tuple[int, int, int]) -> dict[str, np.ndarray]:
+    """An edge's curve over its inputs' range and the inputs themselves, layer 0 in data units."""
+    li, i, j = edge
+    z, phi = layer_samples(model, X, li)
+    inputs = model.layer_inputs(X)[li][:, i].double().cpu()
+    if li == 0:  # the first layer sees standardised columns; show the user's units
+        scale, shift = float(model.in_scale[i]), float(model.in_shift[i])
+        z, inputs = z * scale + shift, inputs * scale + shift
+    return {"x": z[:, i].numpy(), "phi": phi[:, i, j].numpy(), "inputs": inputs.numpy()}
+
+
+def fit_curve(fit: EdgeFit, x: np.ndarray, model: KAN, layer: int, i: int) -> np.ndarray:
+    """A suggestion drawn over x (x in data units for layer 0, where the edge sees standardised x)."""
+    z = (x - float(model.in_shift[i])) / float(model.in_scale[i]) if layer == 0 else x
+    return fit.values(z)
+
+
+def edge_table(model: KAN, X: torch.Tensor, names: list[str], target: str) -> pd.DataFrame:
+    """One row per active edge: layer, from, to, state, attribution score, locked."""
+    scores = model.edge_scores(X)["edges"]
+    last = len(model.layers) - 1
+    rows = []
+    for e in model.edges():
+        if e["state"] == "pruned":
+            continue
+        li, i, j = e["layer"], e["i"], e["j"]
+        rows.append(
+            {
+                "edge": f"layer {li}, {i} → {j}",
+                "from": names[i] if li == 0 else f"node {i}",
+                "to": target if li == last else f"node {j}",
+                "function": e["state"],
+                "score": float(scores[li][i, j]),
+                "locked": e["locked"],
+                "id": (li, i, j),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def fmt(v: float | None) -> str:
+    """Numbers for people: 4 significant digits."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:.4g}"

@@ -1,0 +1,284 @@
+"""One user's workspace: data, model, training job, edits with undo, formulas (plain Python)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+import torch
+
+from kan_core import KAN
+from kan_core.data import Dataset, prepare, read_table
+from kan_core.discover import Result, discover, network_formulas
+from kan_core.errors import DataError, ModelError, SessionError
+from kan_core.examples import catalog, load_example
+from kan_core.export import fingerprint
+from kan_core.prune import prune
+from kan_core.session import Session, UndoHistory, load_session, session_bytes
+from kan_core.symbolic import EdgeFit, auto_snap, snap
+
+from .services import TrainingJob, TrainSettings, merge_curves
+
+DEFAULT_EXAMPLE = catalog()[0]["name"]  # exp(sin(πx)+y²), the KAN paper's first example
+SAMPLE_ROWS = 2000  # edge scores, curves and fits are computed on at most this many rows
+Edge = tuple[int, int, int]
+
+
+class Studio:
+    """Everything one browser session works on. Structural edits go through `edit` (undoable)."""
+
+    def __init__(self) -> None:
+        self.df: pd.DataFrame | None = None
+        self.source = ""
+        self.entry: dict | None = None
+        self.dataset: Dataset | None = None
+        self.settings = TrainSettings()
+        self.model: KAN | None = None
+        self.undo = UndoHistory(limit=30)
+        self.job: TrainingJob | None = None
+        self._merged: TrainingJob | None = None
+        self.curves: dict[str, list] = {}
+        self.steps_done = 0
+        self.selected: Edge | None = None
+        self.results: dict[str, Result] = {}
+        self.version = 0  # bumps whenever the model changes; caches key on it
+        self.data_id = 0  # bumps when the data or its columns change; widget keys use it
+        self.notes: list[str] = []
+
+    # ----- data ----------------------------------------------------------------------------
+    def load_example(self, name: str, n: int = 1000, seed: int = 0) -> None:
+        """Load a built-in example; its catalog entry names the target and features."""
+        df, entry = load_example(name, n=n, seed=seed)
+        self._set_frame(df, name, entry.get("target"), entry.get("features"))
+        self.entry = entry
+
+    def load_upload(self, raw: bytes, filename: str) -> None:
+        """Load an uploaded CSV; on any DataError the previous data stays loaded."""
+        df = read_table(raw)
+        cols = [str(c) for c in df.columns]
+        self._set_frame(df, filename, cols[-1], None)
+        self.entry = None
+
+    def _set_frame(self, df: pd.DataFrame, source: str, target: str | None, features: list | None) -> None:
+        cols = [str(c) for c in df.columns]
+        target = target if target in cols else cols[-1]
+        numeric = [c for c in cols if c != target and pd.api.types.is_numeric_dtype(df[c])]
+        ds = prepare(df, target, features or numeric)  # raises before anything is replaced
+        self._replace_data(df, source, ds)
+
+    def set_columns(self, target: str, features: list[str]) -> None:
+        """Choose target and features of the loaded table (a DataError keeps the old choice)."""
+        if self.df is None:
+            raise DataError("no data loaded; upload a CSV or pick an example dataset")
+        if self.dataset and (target, list(features)) == (self.dataset.target, self.dataset.features):
+            return
+        self._replace_data(self.df, self.source, prepare(self.df, target, list(features)))
+
+    def _replace_data(self, df: pd.DataFrame, source: str, ds: Dataset) -> None:
+        self.stop()  # never let a thread train on data that is being replaced
+        self.df, self.source, self.dataset = df, source, ds
+        self.model, self.undo, self.curves, self.steps_done = None, UndoHistory(limit=30), {}, 0
+        self.selected, self.results, self.notes = None, {}, list(ds.warnings)
+        self.version += 1
+        self.data_id += 1
+
+    def sample(self) -> torch.Tensor:
+        """Up to SAMPLE_ROWS evenly spaced rows of the inputs, on the model's device and dtype."""
+        X = self.dataset.X[:: max(1, len(self.dataset.X) // SAMPLE_ROWS)]
+        return torch.tensor(X, dtype=self.model.dtype, device=self.model.device)
+
+    # ----- training ------------------------------------------------------------------------
+    @property
+    def training(self) -> bool:
+        """True while a background job runs."""
+        return self.job is not None and self.job.running
+
+    def train(self, settings: TrainSettings) -> None:
+        """Start training; continues the current model when the architecture is unchanged."""
+        if self.dataset is None:
+            raise DataError("no data loaded; upload a CSV or pick an example dataset")
+        settings.validate()
+        self.stop()
+        widths = settings.widths(len(self.dataset.features))
+        same = self.model is not None and self.model.spec == widths and self.model.k == settings.k
+        if not same:
+            if self.model is not None:
+                self.undo.push("new architecture", self.model)
+            self.model = KAN(
+                widths, grid=settings.grid, k=settings.k, seed=settings.seed, device=settings.device
+            )
+            self.curves, self.steps_done = {}, 0
+        elif any(layer.grid != settings.grid for layer in self.model.layers):
+            self.edit(f"grid {settings.grid}", lambda m: m.refine(settings.grid, self.sample()))
+        self.settings = settings
+        self.results.pop("network", None)
+        self.job = TrainingJob(self.model, self.dataset.X, self.dataset.y, settings, self.dataset.small)
+        self.version += 1
+
+    def poll(self) -> bool:
+        """Fold a finished job into the history; True when one was just folded in."""
+        job = self.job
+        if job is None or job.running or job is self._merged:
+            return False
+        merge_curves(self.curves, job, self.steps_done)
+        self.steps_done += job.step
+        self._merged = job
+        self.version += 1
+        return True
+
+    def stop(self) -> None:
+        """Stop training after the current step and keep the model trained so far."""
+        if self.job is not None:
+            self.job.stop(wait=True)
+            self.poll()
+
+    def reset(self) -> None:
+        """Forget the model (undoable) so the next Train builds a fresh one."""
+        self.stop()
+        if self.model is not None:
+            self.undo.push("reset", self.model)
+        self.model, self.curves, self.steps_done, self.selected = None, {}, 0, None
+        self.results.pop("network", None)
+        self.version += 1
+
+    # ----- structural edits (undoable) -----------------------------------------------------
+    def edit(self, label: str, change: Callable[[KAN], KAN]) -> None:
+        """Apply an edit that returns a new model; the old one goes on the undo stack."""
+        if self.model is None:
+            raise ModelError("train a model first (Train page)")
+        self.stop()
+        new = change(self.model)
+        self.undo.push(label, self.model)
+        self.model = new
+        self.results.pop("network", None)
+        self.version += 1
+
+    def _edge_copy(self, edge: Edge, change: Callable[[KAN, int, int, int], None]) -> Callable[[KAN], KAN]:
+        def run(model: KAN) -> KAN:
+            new = copy.deepcopy(model)
+            change(new, *edge)
+            return new
+
+        return run
+
+    def prune_edge(self, edge: Edge) -> None:
+        """Switch an edge off."""
+        self.edit("prune edge", self._edge_copy(edge, lambda m, li, i, j: m.layers[li].set_mask(i, j, False)))
+        self.selected = None
+
+    def lock_edge(self, edge: Edge, locked: bool) -> None:
+        """Lock (or unlock) an edge so training keeps its function."""
+        label = "lock edge" if locked else "unlock edge"
+        self.edit(label, self._edge_copy(edge, lambda m, li, i, j: m.layers[li].set_lock(i, j, locked)))
+
+    def snap_edge(self, edge: Edge, fit: EdgeFit) -> None:
+        """Replace an edge by a symbolic function."""
+        self.edit(f"snap edge to {fit.fn}", lambda m: snap(m, *edge, fit))
+
+    def auto_prune(self, threshold: float) -> int:
+        """Prune every edge weaker than threshold × its layer's strongest; returns how many."""
+        count = [0]
+
+        def run(model: KAN) -> KAN:
+            new, count[0] = prune(model, self.sample(), threshold)
+            return new
+
+        self.edit(f"auto-prune {threshold:g}", run)
+        self.selected = None
+        return count[0]
+
+    def auto_snap(self, r2_threshold: float) -> list[dict]:
+        """Snap every edge whose best fit reaches the R² threshold, then retrain briefly."""
+        report: list[dict] = []
+
+        def run(model: KAN) -> KAN:
+            X = self.sample()
+            rows = np.linspace(0, len(self.dataset.y) - 1, len(X)).astype(int)
+            y = torch.as_tensor(self.dataset.y[rows], dtype=X.dtype, device=X.device)[:, None]
+            new, rep = auto_snap(model, X, y, r2_threshold)
+            report.extend(rep)
+            return new
+
+        self.edit("auto-snap", run)
+        return report
+
+    def undo_step(self) -> None:
+        """Go back one structural step."""
+        self.stop()
+        self.model = self.undo.undo(self.model)
+        self.selected, self.version = None, self.version + 1
+        self.results.pop("network", None)
+
+    def redo_step(self) -> None:
+        """Redo the last undone step."""
+        self.stop()
+        self.model = self.undo.redo(self.model)
+        self.selected, self.version = None, self.version + 1
+        self.results.pop("network", None)
+
+    # ----- formulas ------------------------------------------------------------------------
+    def network_formula(self) -> Result:
+        """Formulas read from the snapped network (cached until the model changes)."""
+        if self.model is None:
+            raise ModelError("train a model first (Train page)")
+        if "network" not in self.results:
+            ds = self.dataset
+            self.results["network"] = network_formulas(
+                self.model, self.df, ds.target, ds.features, seed=self.settings.seed
+            )
+        return self.results["network"]
+
+    def run_discover(self, seconds: float, callback: Callable[[dict], None] | None = None) -> Result:
+        """The full pipeline (routes, restarts, refits) on the loaded data."""
+        ds = self.dataset
+        res = discover(
+            self.df, ds.target, ds.features, seconds=seconds, seed=self.settings.seed, callback=callback
+        )
+        self.results["discover"] = res
+        return res
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the prepared inputs and target."""
+        return fingerprint(self.dataset.X, self.dataset.y)
+
+    # ----- sessions ------------------------------------------------------------------------
+    def session_file(self) -> bytes:
+        """The whole workspace as a session file (model, undo stack, curves, data mapping)."""
+        if self.model is None:
+            raise ModelError("train a model first; there is nothing to save yet")
+        self.stop()
+        ds = self.dataset
+        meta = {
+            "source": self.source,
+            "target": ds.target,
+            "features": ds.features,
+            "fingerprint": self.fingerprint(),
+            "settings": self.settings.to_query(),
+            "steps_done": self.steps_done,
+        }
+        return session_bytes(Session(self.model, meta, self.curves, self.undo))
+
+    def restore(self, raw: bytes, filename: str) -> str:
+        """Load a session onto the current data; returns a note for the user."""
+        s = load_session(raw, name=filename)
+        target, features = s.meta.get("target"), s.meta.get("features")
+        cols = [] if self.df is None else [str(c) for c in self.df.columns]
+        if not target or not features or any(c not in cols for c in [target, *features]):
+            raise SessionError(
+                f"{filename} was made on columns {', '.join(map(str, features or []))} → {target}; "
+                "load that data first, then restore the session"
+            )
+        if s.model.widths[0] != len(features):
+            raise SessionError(
+                f"{filename}: the model's inputs do not match its column list; the file is damaged"
+            )
+        self.set_columns(target, features)
+        self.model, self.undo, self.curves = s.model, s.undo, s.history
+        self.steps_done = int(s.meta.get("steps_done", 0))
+        self.settings = TrainSettings.from_query(s.meta.get("settings", {}))
+        self.version += 1
+        if s.meta.get("fingerprint") != self.fingerprint():
+            return f"restored {filename}; note: the loaded data differs from the data it was trained on"
+        return f"restored {filename}"
