@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test bench lint format clean
+.PHONY: setup run test bench bench-discovery lint format clean
 
 setup: $(STAMP)
 
@@ -14,11 +14,23 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
+run: setup
+	@echo "KAN Studio: open http://127.0.0.1:8501 (Ctrl+C stops it)"
+	$(BIN)/python -m streamlit run app.py --server.address=127.0.0.1 --server.headless=true \
+		--browser.gatherUsageStats=false
+
 test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
 	PYTHONPATH=. $(BIN)/python benchmarks/speed.py
+	PYTHONPATH=. $(BIN)/python benchmarks/studio_render.py
+
+# The Feynman recovery benchmark (issue #7's numbers): ~40 min per noise level on 2 cores.
+FEYNMAN ?= ../shared/benchmarks/feynman_dev.csv
+bench-discovery: setup
+	$(BIN)/python -m kan_core bench $(FEYNMAN) --noise 0 --seconds 60 --jobs 1 --out benchmarks/feynman_noise0.json
+	$(BIN)/python -m kan_core bench $(FEYNMAN) --noise 0.01 --seconds 60 --jobs 1 --out benchmarks/feynman_noise001.json
 
 lint: setup
 	$(BIN)/ruff check .

@@ -1,0 +1,39 @@
+"""Figure builders: light figures, every active edge clickable, selections parsed safely."""
+
+import torch
+
+from app.plots import edge_from_points, loss_figure, network_figure
+from kan_core import KAN
+
+
+def test_network_figure_is_light_and_every_active_edge_is_clickable():
+    model = KAN([4, 8, 8, 1], seed=0, device="cpu")
+    model.layers[0].set_mask(0, 0, False)
+    model.layers[1].set_symbolic(2, 3, "sin")
+    X = torch.rand(200, 4)
+    fig = network_figure(model, X, ["a", "b", "c", "d"], "y", selected=(1, 2, 3))
+    assert len(fig.data) <= 14
+    clicks = next(t for t in fig.data if t.name == "edges")
+    ids = {tuple(c) for c in clicks.customdata}
+    active = {(e["layer"], e["i"], e["j"]) for e in model.edges() if e["state"] != "pruned"}
+    assert ids == active and (0, 0, 0) not in ids and len(ids) == 4 * 8 + 8 * 8 + 8 - 1
+    assert clicks.marker.opacity == 0 and clicks.selected.marker.opacity == 0
+    labels = [t for t in fig.data if t.mode == "text" and t.text and "sin" in t.text]
+    assert labels, "snapped edges are labelled with their function"
+    assert list(fig.data[-2].text[:4]) == ["a", "b", "c", "d"] and fig.data[-2].text[-1] == "y"
+
+
+def test_edge_from_points_reads_customdata_and_ignores_junk():
+    assert edge_from_points([{"customdata": [1, 2, 3, "x"]}]) == (1, 2, 3)
+    assert edge_from_points(
+        [{"curve_number": 0}, {"customdata": ["a", 1, 2]}, {"customdata": [0, 1, 0]}]
+    ) == (0, 1, 0)
+    assert edge_from_points([]) is None and edge_from_points(None) is None
+
+
+def test_loss_figure_uses_a_log_axis_and_appends_a_running_job():
+    done = {"step": [1, 2], "train": [1.0, 0.5], "val_step": [2], "val": [0.6]}
+    live = {"step": [1], "train": [0.25], "val_step": [], "val": []}
+    fig = loss_figure(done, live, offset=2)
+    assert fig.layout.yaxis.type == "log"
+    assert list(fig.data[0].x) == [1, 2, 3] and list(fig.data[0].y) == [1.0, 0.5, 0.25]

@@ -1,0 +1,120 @@
+"""The workspace without a browser: training robustness (divergence, stop, data change, two users)."""
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from app.services import TrainingJob, TrainSettings
+from app.state import Studio
+from kan_core.errors import ConfigError, ModelError
+
+
+def studio(seed: int = 0, n: int = 300) -> Studio:
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": rng.uniform(-1, 1, n), "b": rng.uniform(-1, 1, n)})
+    df["y"] = np.sin(3 * df.a) + df.b**2 + seed
+    s = Studio()
+    s.load_upload(df.to_csv(index=False).encode(), f"data{seed}.csv")
+    return s
+
+
+def finite(model) -> bool:
+    return all(bool(torch.isfinite(v).all()) for v in model.state_dict().values() if v.is_floating_point())
+
+
+def test_divergence_restores_weights_and_leaves_a_usable_workspace():
+    s = studio()
+    s.train(TrainSettings(steps=2))
+    s.job.wait()
+    s.poll()
+    # The Train page caps the learning rate at 10; the job itself must survive any value.
+    wild = TrainSettings(optimizer="Adam", lr=1e12, steps=50, lamb=0.0)
+    s.job = TrainingJob(s.model, s.dataset.X, s.dataset.y, wild, small=False)
+    s.job.wait()
+    s.poll()
+    assert s.job.status == "diverged" and "lower the learning rate" in s.job.message
+    assert finite(s.model) and s.steps_done == 2 + s.job.step
+    s.train(TrainSettings(steps=3))
+    s.job.wait()
+    assert s.job.status == "completed" and finite(s.model)
+
+
+def test_stop_mid_training_keeps_a_consistent_model_and_continues():
+    s = studio()
+    s.train(TrainSettings(optimizer="Adam", lr=0.01, steps=5000))
+    time.sleep(0.5)
+    s.stop()
+    job = s.job
+    assert job.status == "stopped" and 0 < job.step < 5000 and not s.training
+    assert s.steps_done == job.step == len(s.curves["train"]) and finite(s.model)
+    X = torch.tensor(s.dataset.X, dtype=s.model.dtype)
+    with torch.no_grad():
+        before = s.model(X)
+    s.train(TrainSettings(steps=2))  # the same architecture: training continues on the same model
+    s.job.wait()
+    s.poll()
+    assert s.steps_done == job.step + 2 and s.curves["step"][-1] == s.steps_done
+    with torch.no_grad():
+        assert not torch.equal(before, s.model(X))
+
+
+def test_changing_the_data_while_training_stops_the_job_first():
+    s = studio()
+    s.train(TrainSettings(optimizer="Adam", lr=0.01, steps=5000))
+    time.sleep(0.3)
+    job = s.job
+    s.load_example("x*y")
+    assert not job.running and job.status == "stopped"
+    assert s.model is None and s.dataset.features == ["x", "y"] and s.curves == {}
+    with pytest.raises(ModelError, match="train a model first"):
+        s.auto_prune(0.1)
+
+
+def test_two_sessions_training_at_once_match_training_alone():
+    alone = []
+    for seed in (1, 2):
+        s = studio(seed)
+        s.train(TrainSettings(steps=8, seed=seed))
+        s.job.wait()
+        alone.append(s.model.state_dict())
+    both = [studio(1), studio(2)]
+    for seed, s in zip((1, 2), both):
+        s.train(TrainSettings(steps=8, seed=seed))
+    for s in both:
+        s.job.wait()
+    for s, ref in zip(both, alone):
+        assert s.job.status == "completed"
+        for key, value in s.model.state_dict().items():
+            assert torch.equal(value, ref[key]), key
+
+
+def test_edits_are_undoable_and_a_bad_setting_is_one_line():
+    s = studio()
+    with pytest.raises(ConfigError, match="hidden widths 'x'"):
+        s.train(TrainSettings(hidden="x"))
+    s.train(TrainSettings(steps=3))
+    s.job.wait()
+    s.lock_edge((0, 0, 0), True)
+    s.prune_edge((0, 1, 0))
+    assert s.undo.labels[0] == ["lock edge", "prune edge"]
+    s.undo_step()
+    assert float(s.model.layers[0].mask[1, 0]) == 1 and bool(s.model.layers[0].lock[0, 0])
+    s.train(TrainSettings(steps=1, grid=7))  # a grid change is a structural, undoable step
+    s.job.wait()
+    assert s.model.layers[0].grid == 7 and s.undo.labels[0][-1] == "grid 7"
+    s.reset()
+    s.undo_step()
+    assert s.model is not None and s.model.layers[0].grid == 7
+
+
+def test_settings_from_a_link_ignore_bad_values():
+    got = TrainSettings.from_query(
+        {"hidden": "4,4", "grid": "abc", "lr": "-1", "optimizer": "Adam", "k": "9"}
+    )
+    assert (got.hidden, got.grid, got.lr, got.optimizer, got.k) == ("4,4", 5, 1.0, "Adam", 3)
+    assert TrainSettings.from_query(got.to_query()) == got
+    assert TrainSettings(hidden="3, 2").widths(4) == [4, 3, 2, 1]
+    assert TrainSettings(hidden="").widths(2) == [2, 1]
