@@ -29,9 +29,11 @@ def flash(kind: str, text: str) -> None:
 
 
 def show_flash() -> None:
-    """Render queued messages once."""
-    for kind, text in st.session_state.pop("flash", []):
-        getattr(st, kind)(text)
+    """Render queued messages once, inside a container that is always there: the page keeps its
+    shape between runs, so the browser never shows a stale copy of the widgets below."""
+    with st.container():
+        for kind, text in st.session_state.pop("flash", []):
+            getattr(st, kind)(text)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import bench
 from .errors import KanStudioError
 
 
@@ -136,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--functions", help="comma-separated subset of the library (see `functions`)")
     d.add_argument("--out", help="write the JSON report here")
     d.set_defaults(run=_discover)
+    bench.add_parser(sub)
     args = ap.parse_args(argv)
     try:
         return args.run(args)

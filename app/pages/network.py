@@ -85,9 +85,10 @@ c5.button(
     help=f"Redo {redo_labels[-1]}" if redo_labels else "Nothing to redo",
 )
 
+panel = st.container()  # always present, so the layout below does not shift when it empties
 if s.selected is not None:
     li, i, j = s.selected
-    with st.container(border=True):
+    with panel.container(border=True):
         st.markdown(f"**Selected edge: layer {li}, {i} → {j}**")
         src = names[i] if li == 0 else f"hidden node {i}"
         dst = target if li == len(s.model.layers) - 1 else f"hidden node {j}"

@@ -1,6 +1,7 @@
 """The studio in real Chromium: upload, train, click an edge on the plotly network, prune, snap, export."""
 
 import json
+import re
 import time
 
 import numpy as np
@@ -26,7 +27,7 @@ def nav(page, name):
 
 def settle(page):
     """Wait until Streamlit has finished the current run."""
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(600)
     page.locator('[data-testid="stStatusWidget"]').wait_for(state="detached", timeout=60_000)
 
 
@@ -72,14 +73,14 @@ def test_click_path_upload_train_click_prune_snap_export(server, page, tmp_path)
     assert f"{layer},{i},{j}" not in after["ids"] and len(after["ids"]) == len(point["ids"]) - 1
 
     page.get_by_role("button", name="Auto-prune").click()
-    page.get_by_text("pruned", exact=False).first.wait_for()
+    page.get_by_text(re.compile(r"^pruned \d+ edge")).wait_for()
     settle(page)
     r2 = page.get_by_label("Snap when R² ≥")
     r2.fill("0")
     r2.press("Enter")
     settle(page)
     page.get_by_role("button", name="Auto-snap").click()
-    page.get_by_text("snapped", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"^snapped \d+ of \d+ edge\(s\); 0 below R² 0 stay")).wait_for(timeout=60_000)
     settle(page)
 
     nav(page, "Formula")

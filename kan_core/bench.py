@@ -1,0 +1,299 @@
+"""Benchmark harness: discover() on each equation of a formula CSV in worker processes, judged as SRBench."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing as mp
+import os
+import platform
+import signal
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+from tqdm import tqdm
+
+from .errors import ConfigError, DataError
+from .examples import parse_formula, sample_formula
+
+COLUMNS = ("id", "formula", "output", "variables", "n_vars")
+ACCURATE_R2 = 0.999
+MD_HEADER = "| id | status | exact | accurate | test R² | complexity | s | formula |\n|" + "---|" * 8
+EMPTY_ROW = dict(exact=False, accurate=False, exact_reason=None)
+EMPTY_ROW |= dict.fromkeys(("test_r2", "complexity", "seconds", "formula"))
+Worker = Callable[["Equation", "Settings"], dict]  # returns the row's fields; runs in a worker process
+Progress = Callable[[dict], None] | None
+
+
+@dataclass(frozen=True)
+class Equation:
+    """One benchmark row: ground truth, target name, `name:low:high;…` text and the parsed ranges."""
+
+    id: str
+    formula: str
+    output: str
+    variables: str
+    ranges: tuple[tuple[str, float, float], ...]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every equation is run and judged."""
+
+    samples: int = 10_000
+    noise: float = 0.0
+    seconds: float = 60.0
+    seed: int = 0
+    test_rows: int = 2000
+    simplify_s: float = 5.0  # per simplify() call while judging
+    startup_s: float = 15.0  # slack for a worker's start, sampling and scoring around discover()
+
+
+def _equation(row: dict, seen: set) -> Equation:
+    try:
+        items = [v.split(":") for v in row["variables"].split(";")]
+        ranges = tuple((n.strip(), float(lo), float(hi)) for n, lo, hi in items)
+    except (ValueError, AttributeError):
+        raise ValueError("variables must be name:low:high items separated by ';'") from None
+    names = [r[0] for r in ranges]
+    if not all(n.isidentifier() for n in names) or any(lo >= hi for _, lo, hi in ranges):
+        raise ValueError("each variable needs an identifier name and low < high")
+    if str(len(ranges)) != (row["n_vars"] or "").strip():
+        raise ValueError(f"n_vars is {row['n_vars']!r} but {len(ranges)} variables are listed")
+    if not row["id"] or row["id"] in seen or row["output"] in names or not str(row["output"]).isidentifier():
+        raise ValueError("ids must be unique and the output an identifier that is not a variable")
+    parse_formula(row["formula"] or "", names)  # refuses anything but arithmetic of the variables
+    return Equation(row["id"], row["formula"], row["output"], row["variables"], ranges)
+
+
+def read_benchmark(path: str | Path, ids: list[str] | None = None) -> list[Equation]:
+    """The equations of a benchmark CSV (id, formula, output, variables, n_vars), all or those in `ids`."""
+    name = Path(path).name
+    try:
+        rows = list(csv.DictReader(Path(path).read_text(encoding="utf-8-sig").splitlines()))
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        why = getattr(err, "strerror", None) or err
+        raise DataError(f"cannot read {path}: {why}; give a UTF-8 CSV file") from None
+    if missing := [c for c in COLUMNS if c not in (rows[0] if rows else {})]:
+        what = f"lacks column(s) {', '.join(missing)}" if rows else "has no equations"
+        raise DataError(f"{name} {what}; it needs a header {','.join(COLUMNS)} and one row per equation")
+    out: list[Equation] = []
+    for line, row in enumerate(rows, start=2):
+        try:
+            out.append(_equation(row, {e.id for e in out}))
+        except ValueError as err:  # DataError from parse_formula included
+            raise DataError(f"{name} line {line} ({row['id']}): {err}") from None
+    if unknown := sorted(set(ids or []) - {e.id for e in out}):
+        raise ConfigError(f"unknown equation id(s) {', '.join(unknown)}; see the file's id column")
+    return [next(e for e in out if e.id == i) for i in ids] if ids else out
+
+
+def equation_seeds(seed: int, eq_id: str) -> tuple[int, int]:
+    """Training and test sampling seeds, fixed by the run's seed and the id (not by order or jobs)."""
+    a, b = np.random.SeedSequence([seed, *eq_id.encode()]).generate_state(2)
+    return int(a), int(b)
+
+
+def round_floats(expr: sp.Expr, decimals: int = 3) -> sp.Expr:
+    """Floats rounded to `decimals` places (SRBench: 3) as exact decimals, so simplify() sees 2, not 2.0."""
+    floats = [f for f in expr.atoms(sp.Float) if np.isfinite(float(f))]
+    return expr.xreplace({f: sp.Rational(repr(round(float(f), decimals))) for f in floats})
+
+
+class _Overtime(BaseException):  # not an Exception, so that no `except Exception` in SymPy swallows it
+    @staticmethod
+    def alarm(_signum, _frame):
+        raise _Overtime
+
+
+def _simplify(expr: sp.Expr, seconds: float) -> sp.Expr:
+    # SIGALRM can interrupt SymPy mid-loop; without it (Windows, threads) the worker's kill limit guards.
+    try:
+        old = signal.signal(signal.SIGALRM, _Overtime.alarm)
+    except (AttributeError, ValueError):  # no SIGALRM (Windows), or not the main thread
+        return sp.simplify(expr)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return sp.simplify(expr)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def judge_exact(truth: sp.Expr, found: sp.Expr, time_limit: float = 5.0) -> tuple[bool, str]:
+    """SRBench's rule after rounding floats: truth − found or truth / found (≠ 0) is a constant; why."""
+    found = round_floats(sp.sympify(found))  # a found 0 fails both: truth / 0 is zoo, not finite
+    for name, combined in (("difference", truth - found), ("ratio", truth / found)):
+        try:
+            value = _simplify(combined, time_limit)
+        except _Overtime:
+            return False, f"simplify of the {name} took over {time_limit:g} s"
+        if not value.free_symbols and value.is_finite and (name == "difference" or value.is_zero is False):
+            return True, f"{name} is {value}"
+    return False, "not equivalent"
+
+
+def solve(eq: Equation, settings: Settings) -> dict:
+    """Sample, discover and judge one equation (the default worker; runs in a worker process)."""
+    from .discover import discover
+
+    names, (train_seed, test_seed) = [r[0] for r in eq.ranges], equation_seeds(settings.seed, eq.id)
+    train = sample_formula(eq.formula, eq.variables, settings.samples, train_seed, settings.noise, eq.output)
+    test = sample_formula(eq.formula, eq.variables, settings.test_rows, test_seed, 0.0, eq.output)
+    result = discover(train, eq.output, names, seconds=settings.seconds, seed=settings.seed)
+    y, pred = test[eq.output].to_numpy(float), result.predict(test[names].to_numpy(float))
+    with np.errstate(all="ignore"):
+        r2 = 1.0 - float(np.sum((y - pred) ** 2)) / float(np.sum((y - y.mean()) ** 2))
+    r2 = r2 if np.isfinite(r2) else None
+    # An identity has to hold only where the data lives: variables sampled from positive ranges are
+    # positive, so that sqrt(a*b) = sqrt(a)*sqrt(b) is recognised.
+    syms = [sp.Symbol(n, positive=True) if lo > 0 else sp.Symbol(n, real=True) for n, lo, _ in eq.ranges]
+    truth = parse_formula(eq.formula, names).xreplace({sp.Symbol(s.name): s for s in syms})
+    found = result.best.expr.xreplace(dict(zip(result.symbols, syms)))
+    exact, reason = judge_exact(truth, found, settings.simplify_s)
+    row = dict(seconds=result.seconds, formula=str(found), complexity=result.best.complexity, test_r2=r2)
+    row |= dict(accurate=r2 is not None and r2 > ACCURATE_R2, exact=exact, exact_reason=reason)
+    return row | {"routes": result.routes}  # what each route found, or why it failed
+
+
+def _child(conn, worker: Worker, eq: Equation, settings: Settings, threads: int) -> None:
+    try:
+        import torch
+
+        torch.set_num_threads(threads)  # jobs share the cores instead of oversubscribing them
+        row = {"status": "ok", **worker(eq, settings)}
+    except KeyboardInterrupt:  # Ctrl-C reached the whole process group; the parent reports it
+        return
+    except Exception as err:  # one equation's failure must not end the run
+        reason = (str(err).strip().splitlines() or [""])[0]
+        row = {"status": f"crash: {type(err).__name__}{': ' + reason if reason else ''}"}
+    conn.send(row)
+    conn.close()
+
+
+def _one(ctx: mp.context.BaseContext, eq: Equation, settings: Settings, worker: Worker, threads: int) -> dict:
+    recv, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(send, worker, eq, settings, threads), daemon=True)
+    proc.start()
+    send.close()  # so that a dead worker reads as EOF here
+    limit = 1.5 * settings.seconds + settings.startup_s + 2 * settings.simplify_s
+    try:
+        raw = recv.recv() if recv.poll(limit) else {"status": "timeout", "seconds": limit}
+    except EOFError:  # died without a word: a segfault, os._exit, the OOM killer
+        proc.join()
+        raw = {"status": f"crash: worker exited with code {proc.exitcode}"}
+    finally:
+        proc.kill()  # a no-op for a worker that has already exited
+        proc.join()
+        recv.close()
+    row = dict(id=eq.id, truth=eq.formula, n_vars=len(eq.ranges), **EMPTY_ROW) | raw
+    if row["status"] == "ok" and (row["seconds"] or 0) > 1.5 * settings.seconds:
+        row |= dict(status="timeout", exact=False, accurate=False)  # finished, but over budget
+    return row
+
+
+def run_bench(
+    eqs: list[Equation], settings: Settings, jobs: int = 1, worker: Worker = solve, progress: Progress = None
+) -> list[dict]:
+    """One row per equation, each in its own worker process, `jobs` at a time; a crash, or a worker
+    that outlives its budget (+50%, startup and judging), gives a failed row, never an exception."""
+    # forkserver: workers fork from a process that imported torch once; spawn re-imports it every time.
+    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["kan_core.bench", "kan_core.discover"])
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    pool = ThreadPoolExecutor(max_workers=jobs)  # each thread minds one worker process
+    try:
+        futures = [pool.submit(_one, ctx, eq, settings, worker, threads) for eq in eqs]
+        for future in as_completed(futures):
+            if progress:
+                progress(future.result())
+        return [f.result() for f in futures]
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def summarize(rows: list[dict], settings: Settings) -> dict:
+    """Rates, median time and the run's conditions (budget, noise, machine) for the report."""
+    n, times = len(rows) or 1, [r["seconds"] for r in rows if r["seconds"] is not None]
+    return {
+        "equations": len(rows),
+        "exact_rate": sum(r["exact"] for r in rows) / n,
+        "accurate_rate": sum(r["accurate"] for r in rows) / n,
+        "median_seconds": float(np.median(times)) if times else None,
+        "failures": sum(r["status"] != "ok" for r in rows),
+        "settings": asdict(settings),  # noise, budget (seconds), samples, seed, …
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": dict(cpus=os.cpu_count(), platform=platform.platform(), torch=metadata.version("torch")),
+    }
+
+
+def summary_line(summary: dict) -> str:
+    """Exact rate, accurate rate and median seconds, with the noise level and budget."""
+    med, run = summary["median_seconds"], summary["settings"]
+    return (
+        f"exact {summary['exact_rate']:.1%}, accurate (R² > {ACCURATE_R2}) {summary['accurate_rate']:.1%}, "
+        f"median {'n/a' if med is None else f'{med:.4g}'} s over {summary['equations']} equation(s); "
+        f"noise {run['noise']:g}, budget {run['seconds']:g} s, {summary['failures']} failed"
+    )
+
+
+def md_row(r: dict) -> str:
+    """One equation's row of the Markdown table (also the CLI's progress line)."""
+    cells = [r["id"], r["status"], "yes" if r["exact"] else "no", "yes" if r["accurate"] else "no"]
+    cells += [f"{v:.4g}" if v is not None else "" for v in (r["test_r2"], r["complexity"], r["seconds"])]
+    cells.append(f"`{r['formula']}`" if r["formula"] else "")
+    return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+
+def write_report(rows: list[dict], summary: dict, out: str | Path) -> Path:
+    """The JSON report at `out` and a Markdown table next to it (same name, .md); the latter's path."""
+    out = Path(out)
+    md = out.with_name(out.name + ".md") if out.suffix == ".md" else out.with_suffix(".md")
+    out.write_text(json.dumps({"summary": summary, "equations": rows}, indent=2))
+    lines = [f"**{summary_line(summary)}**", "", MD_HEADER, *map(md_row, rows)]
+    md.write_text("\n".join(lines) + "\n")
+    return md
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.jobs < 1 or args.samples < 10 or args.seconds <= 0 or args.noise < 0 or args.seed < 0:
+        raise ConfigError("need --jobs ≥ 1, --samples ≥ 10, --seconds > 0, --noise ≥ 0 and --seed ≥ 0")
+    eqs = read_benchmark(args.formulas, args.ids)
+    settings = Settings(samples=args.samples, noise=args.noise, seconds=args.seconds, seed=args.seed)
+    bar = tqdm(total=len(eqs), desc="bench", unit="eq", file=sys.stderr, disable=not sys.stderr.isatty())
+
+    tqdm.write(MD_HEADER, file=sys.stderr)
+
+    def progress(row: dict) -> None:
+        tqdm.write(md_row(row), file=sys.stderr)
+        bar.update(1)
+
+    rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress)
+    bar.close()
+    summary = summarize(rows, settings)
+    md = write_report(rows, summary, args.out)
+    print(f"{summary_line(summary)}\nwrote {args.out} and {md}")
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the `bench` subcommand on the CLI's subparsers."""
+    b = sub.add_parser("bench", help="run discover on a benchmark CSV and judge it as SRBench does")
+    b.add_argument("formulas", help="CSV with columns id, formula, output, variables, n_vars")
+    b.add_argument("--ids", type=lambda s: [i.strip() for i in s.split(",")], help="comma-separated ids")
+    b.add_argument("--noise", type=float, default=0.0, help="target noise std as a fraction of its RMS")
+    b.add_argument("--samples", type=int, default=10_000, help="training points per equation")
+    b.add_argument("--seconds", type=float, default=60.0, help="time budget per equation (default 60)")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--jobs", type=int, default=2, help="equations run in parallel (default 2)")
+    b.add_argument("--out", required=True, help="JSON report; a Markdown table goes next to it (.md)")
+    b.set_defaults(run=_run)
