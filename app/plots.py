@@ -71,7 +71,7 @@ def network_figure(
     groups: dict[str, list] = {
         k: [] for k in ("strong", "medium", "weak", "snap", "curve", "snapcurve", "box", "lock")
     }
-    clicks: dict[str, list] = {"x": [], "y": [], "id": [], "text": []}
+    clicks: dict[str, list] = {"x": [], "y": [], "customdata": [], "hovertext": []}
     labels: dict[str, list] = {"x": [], "y": [], "text": []}
     pick: list = []
     for b in edge_boxes(model):
@@ -104,16 +104,17 @@ def network_figure(
             f"layer {li}, {i} → {j}<br>{src} → {'node ' + str(j) if li < len(model.layers) - 1 else target}"
         )
         hover += f"<br>{state}, score {s:.3g}{' (locked)' if layer.lock[i, j] else ''}"
-        for t in np.linspace(0, 1, 6):
-            for (xa, xb), (ya, yb) in lines:
-                clicks["x"].append(xa + t * (xb - xa)), clicks["y"].append(ya + t * (yb - ya))
-                clicks["id"].append([li, i, j]), clicks["text"].append(hover)
-        (
-            clicks["x"].append(cx),
-            clicks["y"].append(cy),
-            clicks["id"].append([li, i, j]),
-            clicks["text"].append(hover),
-        )
+        # Points along both halves of the edge and the box centre: a click anywhere on it selects it.
+        points = [
+            (xa + t * (xb - xa), ya + t * (yb - ya))
+            for t in np.linspace(0, 1, 6)
+            for (xa, xb), (ya, yb) in lines
+        ]
+        for px, py in [*points, (cx, cy)]:
+            clicks["x"].append(px)
+            clicks["y"].append(py)
+            clicks["customdata"].append([li, i, j])
+            clicks["hovertext"].append(hover)
         if selected is not None and tuple(selected) == (li, i, j):
             pick = lines + [box]
     fig = go.Figure()
@@ -133,29 +134,18 @@ def network_figure(
     if pick:
         xs, ys = _segments(pick)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=PICK, width=4), hoverinfo="skip"))
-    fig.add_trace(
-        go.Scatter(
-            x=labels["x"],
-            y=labels["y"],
-            mode="text",
-            text=labels["text"],
-            textfont=dict(color=SNAP, size=11),
-            hoverinfo="skip",
-        )
-    )
+    fig.add_trace(go.Scatter(**labels, mode="text", textfont=dict(color=SNAP, size=11), hoverinfo="skip"))
     _nodes(fig, model, names, target)
+    hidden = dict(marker=dict(opacity=0))  # clickable, never drawn, never fading the rest
     fig.add_trace(
         go.Scatter(
-            x=clicks["x"],
-            y=clicks["y"],
+            **clicks,
             mode="markers",
-            customdata=clicks["id"],
-            hovertext=clicks["text"],
             hovertemplate="%{hovertext}<extra></extra>",
             name="edges",
             marker=dict(size=14, opacity=0),
-            selected=dict(marker=dict(opacity=0)),
-            unselected=dict(marker=dict(opacity=0)),
+            selected=hidden,
+            unselected=hidden,
         )
     )
     n = len(model.layers)

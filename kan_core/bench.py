@@ -120,7 +120,8 @@ def _simplify(expr: sp.Expr, seconds: float) -> sp.Expr:
         old = signal.signal(signal.SIGALRM, _Overtime.alarm)
     except (AttributeError, ValueError):  # no SIGALRM (Windows), or not the main thread
         return sp.simplify(expr)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Re-arm every 0.2 s: SymPy has bare `except:` clauses that can swallow a single alarm.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
     try:
         return sp.simplify(expr)
     finally:
@@ -128,9 +129,39 @@ def _simplify(expr: sp.Expr, seconds: float) -> sp.Expr:
         signal.signal(signal.SIGALRM, old)
 
 
-def judge_exact(truth: sp.Expr, found: sp.Expr, time_limit: float = 5.0) -> tuple[bool, str]:
-    """SRBench's rule after rounding floats: truth − found or truth / found (≠ 0) is a constant; why."""
+def _numerically_constant(truth: sp.Expr, found: sp.Expr, ranges: tuple) -> bool:
+    """Whether truth − found or truth / found is constant on random points of the ranges: a
+    necessary condition for exactness that costs milliseconds (simplify may take minutes)."""
+    syms = [
+        next((s for s in truth.free_symbols | found.free_symbols if s.name == n), sp.Symbol(n))
+        for n, *_ in ranges
+    ]
+    pts = np.random.default_rng(0).uniform(
+        [lo for _, lo, _ in ranges], [hi for *_, hi in ranges], (64, len(ranges))
+    )
+    with np.errstate(all="ignore"):
+        t = np.broadcast_to(sp.lambdify(syms, truth, "numpy")(*pts.T), (64,)).astype(float)
+        f = np.broadcast_to(sp.lambdify(syms, found, "numpy")(*pts.T), (64,)).astype(float)
+        for v in (t - f, t / f):
+            if np.all(np.isfinite(v)) and np.ptp(v) <= 1e-6 * (np.abs(v).max() + np.abs(t).max()):
+                return True
+    return False
+
+
+def judge_exact(
+    truth: sp.Expr, found: sp.Expr, time_limit: float = 5.0, ranges: tuple | None = None
+) -> tuple[bool, str]:
+    """SRBench's rule after rounding floats: truth − found or truth / found (≠ 0) is a constant; why.
+
+    With the variables' `ranges`, a formula that is not even numerically equivalent is refused
+    before SymPy is asked (the proof itself is always SymPy's).
+    """
     found = round_floats(sp.sympify(found))  # a found 0 fails both: truth / 0 is zoo, not finite
+    try:
+        if ranges and not _numerically_constant(truth, found, ranges):
+            return False, "not equivalent (numerically)"
+    except (TypeError, ValueError, NameError, ZeroDivisionError):
+        pass  # an expression numpy cannot evaluate: let SymPy decide
     for name, combined in (("difference", truth - found), ("ratio", truth / found)):
         try:
             value = _simplify(combined, time_limit)
@@ -158,7 +189,7 @@ def solve(eq: Equation, settings: Settings) -> dict:
     syms = [sp.Symbol(n, positive=True) if lo > 0 else sp.Symbol(n, real=True) for n, lo, _ in eq.ranges]
     truth = parse_formula(eq.formula, names).xreplace({sp.Symbol(s.name): s for s in syms})
     found = result.best.expr.xreplace(dict(zip(result.symbols, syms)))
-    exact, reason = judge_exact(truth, found, settings.simplify_s)
+    exact, reason = judge_exact(truth, found, settings.simplify_s, eq.ranges)
     row = dict(seconds=result.seconds, formula=str(found), complexity=result.best.complexity, test_r2=r2)
     row |= dict(accurate=r2 is not None and r2 > ACCURATE_R2, exact=exact, exact_reason=reason)
     return row | {"routes": result.routes}  # what each route found, or why it failed

@@ -45,6 +45,15 @@ class Result:
         return evaluate((which or self.best).expr, self.symbols, np.asarray(X, float))
 
 
+def _until(deadline: float) -> threading.Event:
+    """An Event that sets itself at `deadline` (a perf_counter time): training stops on time."""
+    event = threading.Event()
+    timer = threading.Timer(max(0.0, deadline - time.perf_counter()), event.set)
+    timer.daemon = True
+    timer.start()
+    return event
+
+
 def _snap_all(model: KAN, X, y, r2_threshold: float, functions: list[str] | None, deadline: float) -> KAN:
     """Auto-snap repeatedly; when no edge is trusted, snap the most confident one and retrain.
 
@@ -76,6 +85,9 @@ def _kan_route(
     """
     step = max(1, len(X) // TRAIN_ROWS)
     Xt, yt = torch.as_tensor(X[::step]), torch.as_tensor(y[::step])
+    # Training stops on time by itself (70% of the route's share), leaving the rest for snapping.
+    now = time.perf_counter()
+    stop = _until(now + 0.7 * max(deadline - now, 0.0))
     # Adam finds the basin (LBFGS alone stalls on narrow nets such as [2, 1, 1]); LBFGS polishes.
     # Nets with wide hidden layers land in poor basins for some seeds: start two, keep the better.
     # A single layer is linear in its coefficients (a convex fit): LBFGS alone suffices.
@@ -86,23 +98,24 @@ def _kan_route(
         n_edges = sum(layer.in_dim * layer.out_dim for layer in model.layers)
         lamb = 1e-3 if n_edges > widths[0] else 0.0
         if len(widths) == 2:
-            hist = fit(model, Xt, yt, steps=30, opt="lbfgs", seed=s)
+            hist = fit(model, Xt, yt, steps=30, opt="lbfgs", seed=s, stop_event=stop)
         else:
             steps = 400 if wide else 600
-            hist = fit(model, Xt, yt, steps=steps, opt="adam", lamb=lamb, grid_update_every=100, seed=s)
-        tries.append((hist.train_loss[-1], s, model))
+            adam = dict(opt="adam", lamb=lamb, grid_update_every=100, seed=s, stop_event=stop)
+            hist = fit(model, Xt, yt, steps=steps, **adam)
+        tries.append((hist.train_loss[-1] if hist.train_loss else math.inf, s, model))
     _, s, model = min(tries, key=lambda t: t[0])
     if wide:
-        fit(model, Xt, yt, steps=400, opt="adam", lamb=lamb, grid_update_every=100, seed=s)
+        fit(model, Xt, yt, steps=400, opt="adam", lamb=lamb, grid_update_every=100, seed=s, stop_event=stop)
     if separable:
         model = keep_strongest(model, Xt)
-        fit(model, Xt, yt, steps=300, opt="adam", seed=seed)
+        fit(model, Xt, yt, steps=300, opt="adam", seed=seed, stop_event=stop)
     elif lamb:
         model, _ = prune(model, Xt, threshold=3e-2)
-    if time.perf_counter() < deadline:  # late routes skip the polish and go straight to snapping
-        fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed)
+    if not stop.is_set():  # late routes skip the polish and go straight to snapping
+        fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed, stop_event=stop)
         model = model.refine(10, Xt)
-        fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed)
+        fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed, stop_event=stop)
     model = _snap_all(model, Xt, yt, r2_threshold, functions, deadline)
     expr = network_expr(model, symbols)
 

@@ -105,6 +105,10 @@ def nice_values(v: float, max_den: int = 12, max_num: int = 60) -> list[sp.Expr]
     return [sp.Integer(0)] + sorted(out, key=lambda e: abs(float(e) - v))
 
 
+class _Late(Exception):
+    """The refit ran past its deadline."""
+
+
 @dataclass
 class Fitted:
     """A formula with its constants fitted: `expr` is exact where snapped, floats elsewhere."""
@@ -131,6 +135,7 @@ class ConstantFit:
         self.values = np.array([float(f) for f in self.floats])
         self.exact: dict[int, sp.Expr] = {}
         self.scale = float(np.mean(((self.y - self.y.mean()) * self.weight) ** 2)) or 1.0
+        self.deadline = math.inf  # refits stop here, keeping the best constants seen
 
     def residual(self, values: np.ndarray) -> np.ndarray:
         """Prediction minus target on the fitting rows (large where the formula is undefined)."""
@@ -148,15 +153,25 @@ class ConstantFit:
         """Least squares over the constants not snapped yet; keeps the better of before/after."""
         free = [k for k in range(len(self.values)) if k not in self.exact]
         if free:
+            seen = [math.inf, self.values[free]]
 
             def res(p: np.ndarray) -> np.ndarray:
+                if time.perf_counter() > self.deadline:
+                    raise _Late
                 v = self.values.copy()
                 v[free] = p
-                return self.residual(v)
+                r = self.residual(v)
+                cost = float(r @ r)
+                if cost < seen[0]:
+                    seen[:] = [cost, p.copy()]
+                return r
 
-            sol = least_squares(res, self.values[free], method="trf", max_nfev=max_nfev)
+            try:
+                best = least_squares(res, self.values[free], method="trf", max_nfev=max_nfev).x
+            except _Late:  # a big formula late in the budget: the best constants so far will do
+                best = seen[1]
             trial = self.values.copy()
-            trial[free] = sol.x
+            trial[free] = best
             if self.mse(trial) <= self.mse():
                 self.values = trial
         return self.mse()
@@ -170,7 +185,25 @@ class ConstantFit:
         variants = []
         best = self.mse()
         floor = 1e-12 * self.scale
+        # Round-off terms first, all at once (x·y + 1e-16·x is x·y): one refit instead of one each.
+        top = float(np.max(np.abs(self.values))) if len(self.values) else 0.0
+        for share in (1e-9, 1e-6, 1e-3):
+            tiny = [k for k, v in enumerate(self.values) if k not in self.exact and abs(v) < share * top]
+            if not tiny or time.perf_counter() > deadline:
+                continue
+            saved_values, saved_exact = self.values.copy(), dict(self.exact)
+            self.values[tiny] = 0.0
+            self.exact.update(dict.fromkeys(tiny, sp.Integer(0)))
+            loss = self.refit(max_nfev=50)
+            if loss <= best * (1 + rel_tol) + floor:
+                best = min(best, loss)
+                variants.append(self.expr())
+            else:
+                self.values, self.exact = saved_values, saved_exact
+                break
         for k in range(len(self.values)):
+            if k in self.exact:
+                continue
             if time.perf_counter() > deadline:
                 break
             for cand in nice_values(float(self.values[k])):
@@ -187,8 +220,19 @@ class ConstantFit:
         return variants
 
     def expr(self) -> sp.Expr:
-        """The expression with snapped constants exact and the others as floats."""
-        subs = {p: self.exact.get(k, sp.Float(self.values[k], 15)) for k, p in enumerate(self.params)}
+        """The expression with snapped constants exact and the others as floats.
+
+        A float within round-off (1e-9 relative) of a non-zero integer is that integer: x**2.0 reads
+        x**2 (tiny values are left alone: 6.7e-11 may be a physical constant, not round-off).
+        """
+
+        def value(k: int) -> sp.Expr:
+            v = float(self.values[k])
+            if 0.5 <= abs(v) < 1e6 and abs(v - round(v)) <= 1e-9 * abs(v):
+                return sp.Integer(round(v))
+            return sp.Float(v, 15)
+
+        subs = {p: self.exact.get(k, value(k)) for k, p in enumerate(self.params)}
         return self.template.xreplace(subs)
 
 
@@ -201,6 +245,7 @@ def fit_formula(
     expanded = canonical(expr)
     expr = expanded if complexity(expanded) <= max(MAX_COMPLEXITY, complexity(expr)) else expr
     cf = ConstantFit(expr, symbols, X, y, relative=spans_decades(y))
+    cf.deadline = max(deadline, time.perf_counter() + 3.0)  # a late route still gets one short refit
     cf.refit()
     # Polishing constants pays for accurate or small formulas; a poor large one is not worth it.
     accurate = cf.mse() <= 1e-3 * cf.scale

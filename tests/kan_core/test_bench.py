@@ -60,6 +60,15 @@ def write_csv(tmp_path, body: str):
 )
 def test_exact_solution_rule(truth, found, exact):
     assert judge_exact(truth, found)[0] is exact
+    # The numerical pre-check never changes a verdict; it only spares SymPy the hopeless cases.
+    assert judge_exact(truth, found, ranges=(("x", 1.0, 5.0), ("y", 1.0, 5.0)))[0] is exact
+
+
+def test_a_numerically_different_formula_is_refused_without_simplify():
+    hard = sum(sp.sin(k * x + y) ** k / (1 + sp.cos(x * k)) for k in range(1, 6))  # minutes in simplify
+    start = time.perf_counter()
+    exact, reason = judge_exact(hard, x * y, time_limit=30, ranges=(("x", 1.0, 2.0), ("y", 1.0, 2.0)))
+    assert not exact and reason == "not equivalent (numerically)" and time.perf_counter() - start < 2
 
 
 def test_round_floats_to_exact_decimals():
