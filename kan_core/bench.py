@@ -8,7 +8,6 @@ import json
 import multiprocessing as mp
 import os
 import platform
-import signal
 import sys
 import time
 from collections.abc import Callable
@@ -21,6 +20,7 @@ import numpy as np
 import sympy as sp
 from tqdm import tqdm
 
+from ._runtime import Overtime, time_limited
 from .errors import ConfigError, DataError
 from .examples import parse_formula, sample_formula
 
@@ -108,27 +108,6 @@ def round_floats(expr: sp.Expr, decimals: int = 3) -> sp.Expr:
     return expr.xreplace({f: sp.Rational(repr(round(float(f), decimals))) for f in floats})
 
 
-class _Overtime(BaseException):  # not an Exception, so that no `except Exception` in SymPy swallows it
-    @staticmethod
-    def alarm(_signum, _frame):
-        raise _Overtime
-
-
-def _simplify(expr: sp.Expr, seconds: float) -> sp.Expr:
-    # SIGALRM can interrupt SymPy mid-loop; without it (Windows, threads) the worker's kill limit guards.
-    try:
-        old = signal.signal(signal.SIGALRM, _Overtime.alarm)
-    except (AttributeError, ValueError):  # no SIGALRM (Windows), or not the main thread
-        return sp.simplify(expr)
-    # Re-arm every 0.2 s: SymPy has bare `except:` clauses that can swallow a single alarm.
-    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
-    try:
-        return sp.simplify(expr)
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def _numerically_constant(truth: sp.Expr, found: sp.Expr, ranges: tuple) -> bool:
     """Whether truth − found or truth / found is constant on random points of the ranges: a
     necessary condition for exactness that costs milliseconds (simplify may take minutes)."""
@@ -164,8 +143,8 @@ def judge_exact(
         pass  # an expression numpy cannot evaluate: let SymPy decide
     for name, combined in (("difference", truth - found), ("ratio", truth / found)):
         try:
-            value = _simplify(combined, time_limit)
-        except _Overtime:
+            value = time_limited(lambda c=combined: sp.simplify(c), time_limit)
+        except Overtime:
             return False, f"simplify of the {name} took over {time_limit:g} s"
         if not value.free_symbols and value.is_finite and (name == "difference" or value.is_zero is False):
             return True, f"{name} is {value}"

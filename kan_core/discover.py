@@ -13,9 +13,10 @@ import pandas as pd
 import sympy as sp
 import torch
 
+from ._runtime import Overtime, time_limited
 from .data import prepare
 from .errors import KanStudioError
-from .formula import evaluate, fit_formula, network_expr, safe_symbols
+from .formula import SYMPY_SECONDS, evaluate, fit_formula, network_expr, safe_symbols
 from .model import KAN
 from .pareto import Candidate, Scorer
 from .prune import keep_strongest, prune
@@ -258,7 +259,15 @@ def _log_route(X, y, symbols, seed, deadline, r2, functions) -> tuple[sp.Expr, C
         [len(symbols), 1], np.log(X), np.log(sign * y), logs, seed, r2, functions, deadline
     )
     expr = sign * sp.exp(expr.xreplace({u: sp.log(p) for u, p in zip(logs, pos)}))
-    expr = sp.expand(sp.powsimp(sp.expand(expr, power_exp=True), force=True), power_exp=False, log=False)
+    try:
+        expr = time_limited(
+            lambda: sp.expand(
+                sp.powsimp(sp.expand(expr, power_exp=True), force=True), power_exp=False, log=False
+            ),
+            SYMPY_SECONDS,
+        )
+    except Overtime:
+        pass  # exp(sum of logs) is correct too, only less readable
     return expr.xreplace(dict(zip(pos, symbols))), lambda Xa: sign * np.exp(net(np.log(Xa)))
 
 

@@ -14,10 +14,12 @@ import sympy as sp
 from scipy.optimize import least_squares
 
 from . import library
+from ._runtime import Overtime, time_limited
 from .errors import ModelError
 from .model import KAN
 
 MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
+SYMPY_SECONDS = 2.0  # per expand/simplify: SymPy can take minutes on a formula that looks small
 MAX_COMPLEXITY = 300  # beyond this many SymPy nodes a formula explains nothing; refitting it is slow
 
 
@@ -83,6 +85,8 @@ def network_expr(model: KAN, symbols: list[sp.Symbol]) -> sp.Expr:
 
 def evaluate(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray) -> np.ndarray:
     """The expression on rows of X (n, len(symbols)), as float64 (NaN where undefined)."""
+    if expr.has(sp.zoo, sp.nan):  # e.g. a constant snapped to 0 in a denominator; lambdify fails on it
+        return np.full(len(X), np.nan)
     f = sp.lambdify(symbols, expr, "numpy")
     with np.errstate(all="ignore"):
         out = f(*np.asarray(X, float).T)
@@ -242,7 +246,10 @@ def fit_formula(
     """Canonicalise, refit every constant, snap constants to simple values, tidy up."""
     if complexity(expr) > MAX_COMPLEXITY:
         raise ModelError(f"formula too complex ({complexity(expr)} nodes > {MAX_COMPLEXITY}); prune more")
-    expanded = canonical(expr)
+    try:  # expanding nested products of sums can take minutes; then keep the composed form
+        expanded = time_limited(lambda: canonical(expr), SYMPY_SECONDS)
+    except Overtime:
+        expanded = expr
     expr = expanded if complexity(expanded) <= max(MAX_COMPLEXITY, complexity(expr)) else expr
     cf = ConstantFit(expr, symbols, X, y, relative=spans_decades(y))
     cf.deadline = max(deadline, time.perf_counter() + 3.0)  # a late route still gets one short refit
@@ -277,11 +284,11 @@ def loo_mse(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarra
 
 def tidy(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray) -> sp.Expr:
     """The simplest equivalent form among canonical and (for small formulas) simplify()."""
-    options = [canonical(expr), expr]
-    if complexity(expr) <= 60:
+    options = [expr]
+    for rewrite in (canonical, sp.simplify) if complexity(expr) <= 60 else (canonical,):
         try:
-            options.append(sp.simplify(expr))
-        except (TypeError, ValueError, RecursionError):
+            options.append(time_limited(lambda f=rewrite: f(expr), SYMPY_SECONDS))
+        except (Overtime, TypeError, ValueError, RecursionError):
             pass
     ref = evaluate(expr, symbols, X[:200])
     same = [

@@ -81,12 +81,15 @@ class Scorer:
         from .formula import complexity
 
         X, y, tr = self.X, self.y, self.tr
-        with np.errstate(all="ignore"):
-            tr_mse = float(np.mean((evaluate(expr, self.symbols, X[tr]) - y[tr]) ** 2))
-            if self.n_val:
-                va_mse = float(np.mean((evaluate(expr, self.symbols, self.Xv) - self.yv) ** 2))
-            else:
-                va_mse = loo_mse(expr, self.symbols, X[tr], y[tr])
+        try:
+            with np.errstate(all="ignore"):
+                tr_mse = float(np.mean((evaluate(expr, self.symbols, X[tr]) - y[tr]) ** 2))
+                if self.n_val:
+                    va_mse = float(np.mean((evaluate(expr, self.symbols, self.Xv) - self.yv) ** 2))
+                else:
+                    va_mse = loo_mse(expr, self.symbols, X[tr], y[tr])
+        except (TypeError, ValueError, KeyError, NameError, ZeroDivisionError, OverflowError):
+            return  # an expression numpy cannot evaluate is no candidate
         if math.isfinite(tr_mse) and math.isfinite(va_mse):
             self.cands.append(Candidate(expr, route, complexity(expr), tr_mse, va_mse, net_error=net_error))
 

@@ -97,3 +97,15 @@ def test_exports_agree_with_sympy():
         a, [a], ["v [m/s]"]
     )
     assert complexity(a * b) == 3 and math.isfinite(complexity(expr))
+
+
+def test_undefined_expressions_evaluate_to_nan_and_are_no_candidates():
+    from kan_core.pareto import Scorer
+
+    x = sp.Symbol("x")
+    X = np.linspace(1, 2, 10)[:, None]
+    assert np.isnan(evaluate(sp.zoo * x, [x], X)).all()  # a constant snapped to 0 in a denominator
+    sc = Scorer(X, 2 * X[:, 0], [x], seed=0, n_val=3)
+    sc.add(x / sp.Integer(0), "broken")
+    sc.add(2 * x, "good")
+    assert [c.route for c in sc.cands] == ["good"]
