@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 
 from kan_core import KAN
-from kan_core.data import Dataset, prepare, read_table
+from kan_core.data import MAX_FEATURES, MAX_ROWS, Dataset, prepare, read_table
 from kan_core.discover import Result, discover, network_formulas
 from kan_core.errors import DataError, ModelError, SessionError
 from kan_core.examples import catalog, load_example
@@ -62,11 +62,22 @@ class Studio:
         self.entry = None
 
     def _set_frame(self, df: pd.DataFrame, source: str, target: str | None, features: list | None) -> None:
-        cols = [str(c) for c in df.columns]
+        df = df.set_axis([str(c) for c in df.columns], axis=1)
+        cols = list(df.columns)
         target = target if target in cols else cols[-1]
         numeric = [c for c in cols if c != target and pd.api.types.is_numeric_dtype(df[c])]
+        notes = []
+        if not features and len(numeric) > MAX_FEATURES:  # a wide table: start small, the user picks
+            notes.append(
+                f"{len(numeric)} numeric columns: the first 10 are selected; choose the features to use"
+            )
+            numeric = numeric[:10]
+        if len(df) > MAX_ROWS:  # too many rows to train on interactively: a seeded random sample
+            notes.append(f"{len(df):,} rows: a random {MAX_ROWS:,} (seed 0) are used")
+            df = df.sample(MAX_ROWS, random_state=0).reset_index(drop=True)
         ds = prepare(df, target, features or numeric)  # raises before anything is replaced
         self._replace_data(df, source, ds)
+        self.notes = notes + self.notes
 
     def set_columns(self, target: str, features: list[str]) -> None:
         """Choose target and features of the loaded table (a DataError keeps the old choice)."""

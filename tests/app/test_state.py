@@ -118,3 +118,14 @@ def test_settings_from_a_link_ignore_bad_values():
     assert TrainSettings.from_query(got.to_query()) == got
     assert TrainSettings(hidden="3, 2").widths(4) == [4, 3, 2, 1]
     assert TrainSettings(hidden="").widths(2) == [2, 1]
+
+
+def test_wide_and_long_tables_load_with_a_choice_made_for_the_user():
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(rng.normal(size=(50, 120)), columns=[f"c{k}" for k in range(120)])
+    s = Studio()
+    s.load_upload(wide.to_csv(index=False).encode(), "wide.csv")
+    assert s.dataset.target == "c119" and s.dataset.features == [f"c{k}" for k in range(10)]
+    assert s.notes[0] == "119 numeric columns: the first 10 are selected; choose the features to use"
+    s.set_columns("c0", ["c5", "c7"])
+    assert s.dataset.features == ["c5", "c7"]
