@@ -240,24 +240,28 @@ def _plans(X: np.ndarray, y: np.ndarray, d: int, r2: float, functions: list[str]
 
         return run
 
-    def log_route(Xa, ya, syms, seed, deadline):
-        return _log_route(Xa, ya, syms, seed, deadline, r2, functions)
+    def log_route(widths):
+        def run(Xa, ya, syms, seed, deadline):
+            return _log_route(widths, Xa, ya, syms, seed, deadline, r2, functions)
 
-    plans = []
+        return run
+
+    plans = [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
     if (X > 0).all() and ((y > 0).all() or (y < 0).all()):
-        plans.append(("log-space", log_route))
-    plans += [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
+        # Positive data: products of powers first; a product of a monomial and a function of a
+        # sum (m·x²·(ω² + ω₀²), a·√(x² + y²)) is two sums in log space, tried after the additive.
+        plans.insert(0, ("log-space", log_route([d, 1])))
+        if d > 1:
+            plans.insert(2, ("log-space two-sums", log_route([d, 2, 1])))
     return plans
 
 
-def _log_route(X, y, symbols, seed, deadline, r2, functions) -> tuple[sp.Expr, Callable]:
-    """Products of powers: fit log|y| additively in log x, then y = ±exp(…)."""
+def _log_route(widths, X, y, symbols, seed, deadline, r2, functions) -> tuple[sp.Expr, Callable]:
+    """Fit log|y| in log x with a KAN of these widths, then y = ±exp(…)."""
     sign = 1.0 if (y > 0).all() else -1.0
     pos = [sp.Symbol(s.name, positive=True) for s in symbols]
     logs = [sp.Symbol(f"log_{s.name}", real=True) for s in symbols]
-    expr, net = _kan_route(
-        [len(symbols), 1], np.log(X), np.log(sign * y), logs, seed, r2, functions, deadline
-    )
+    expr, net = _kan_route(widths, np.log(X), np.log(sign * y), logs, seed, r2, functions, deadline)
     expr = sign * sp.exp(expr.xreplace({u: sp.log(p) for u, p in zip(logs, pos)}))
     try:
         expr = time_limited(
