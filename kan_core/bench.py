@@ -139,7 +139,7 @@ def judge_exact(
     try:
         if ranges and not _numerically_constant(truth, found, ranges):
             return False, "not equivalent (numerically)"
-    except (TypeError, ValueError, NameError, ZeroDivisionError):
+    except (TypeError, ValueError, NameError, KeyError, ZeroDivisionError):
         pass  # an expression numpy cannot evaluate: let SymPy decide
     for name, combined in (("difference", truth - found), ("ratio", truth / found)):
         try:

@@ -23,6 +23,7 @@ from .prune import keep_strongest, prune
 from .symbolic import auto_snap, edge_fits
 from .train import fit
 
+SIMPLE = 20  # an exact formula up to this complexity ends the search early
 TRAIN_ROWS = 600  # networks are trained on at most this many rows; formulas refit on all
 
 
@@ -195,8 +196,10 @@ def discover(
             )
         except (KanStudioError, ValueError, ArithmeticError, RuntimeError) as err:
             routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
-        if sc.exact:
-            break  # exact on held-out data: more routes cannot do better
+        if sc.exact(SIMPLE):
+            break  # exact on held-out data and simple: more routes cannot do better
+        # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
+        # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
     pareto, best, metrics = sc.select()
     return Result(
         names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed, ds.warnings
@@ -249,10 +252,10 @@ def _plans(X: np.ndarray, y: np.ndarray, d: int, r2: float, functions: list[str]
     plans = [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
     if (X > 0).all() and ((y > 0).all() or (y < 0).all()):
         # Positive data: products of powers first; a product of a monomial and a function of a
-        # sum (m·x²·(ω² + ω₀²), a·√(x² + y²)) is two sums in log space, tried after the additive.
+        # sum (m·x²·(ω² + ω₀²), a·√(x² + y²)) is two sums in log space, tried after the additive ones.
         plans.insert(0, ("log-space", log_route([d, 1])))
         if d > 1:
-            plans.insert(2, ("log-space two-sums", log_route([d, 2, 1])))
+            plans.insert(3, ("log-space two-sums", log_route([d, 2, 1])))
     return plans
 
 

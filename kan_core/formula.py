@@ -246,20 +246,38 @@ def fit_formula(
     """Canonicalise, refit every constant, snap constants to simple values, tidy up."""
     if complexity(expr) > MAX_COMPLEXITY:
         raise ModelError(f"formula too complex ({complexity(expr)} nodes > {MAX_COMPLEXITY}); prune more")
+    if expr.has(sp.zoo, sp.nan):  # e.g. 1/x snapped with a = 0: no constant can repair it
+        raise ModelError("the composed formula is undefined (division by zero); snap that edge differently")
+    steps: list[sp.Expr] = []
+    best: Fitted | None = None
+    # Two passes: snapping can expose structure ((…)**1.0 becomes (…)) that expanding then turns
+    # into plain coefficients, e.g. 9.4e5·(0.032·u² + 0.032·v²) → u²/2 + v²/2.
+    for _ in range(2):
+        cf = ConstantFit(_expanded(expr), symbols, X, y, relative=spans_decades(y))
+        cf.deadline = max(deadline, time.perf_counter() + 3.0)  # a late route still gets a short refit
+        cf.refit()
+        # Polishing constants pays for accurate or small formulas; a poor large one is not worth it.
+        accurate = cf.mse() <= 1e-3 * cf.scale
+        steps += [cf.expr()] + (cf.snap(deadline=deadline) if accurate or len(cf.values) <= 6 else [])
+        cf.refit()
+        final = Fitted(tidy(cf.expr(), symbols, X), cf.mse())
+        floats = len(final.expr.atoms(sp.Float))
+        if best is None or (floats < len(best.expr.atoms(sp.Float)) and final.mse <= best.mse * (1 + 1e-3)):
+            best = final
+        if not floats or time.perf_counter() > deadline or _expanded(final.expr) == final.expr:
+            break
+        expr = final.expr
+    best.steps = steps
+    return best
+
+
+def _expanded(expr: sp.Expr) -> sp.Expr:
+    """canonical(expr) within the SymPy time limit, unless it grows past MAX_COMPLEXITY."""
     try:  # expanding nested products of sums can take minutes; then keep the composed form
-        expanded = time_limited(lambda: canonical(expr), SYMPY_SECONDS)
+        out = time_limited(lambda: canonical(expr), SYMPY_SECONDS)
     except Overtime:
-        expanded = expr
-    expr = expanded if complexity(expanded) <= max(MAX_COMPLEXITY, complexity(expr)) else expr
-    cf = ConstantFit(expr, symbols, X, y, relative=spans_decades(y))
-    cf.deadline = max(deadline, time.perf_counter() + 3.0)  # a late route still gets one short refit
-    cf.refit()
-    # Polishing constants pays for accurate or small formulas; a poor large one is not worth it.
-    accurate = cf.mse() <= 1e-3 * cf.scale
-    steps = [cf.expr()] + (cf.snap(deadline=deadline) if accurate or len(cf.values) <= 6 else [])
-    cf.refit()
-    final = tidy(cf.expr(), symbols, X)
-    return Fitted(final, cf.mse(), steps)
+        return expr
+    return out if complexity(out) <= max(MAX_COMPLEXITY, complexity(expr)) else expr
 
 
 def spans_decades(y: np.ndarray) -> bool:

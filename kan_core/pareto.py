@@ -93,10 +93,9 @@ class Scorer:
         if math.isfinite(tr_mse) and math.isfinite(va_mse):
             self.cands.append(Candidate(expr, route, complexity(expr), tr_mse, va_mse, net_error=net_error))
 
-    @property
-    def exact(self) -> bool:
-        """Some formula is exact on held-out data (to round-off)."""
-        return min(c.val_mse for c in self.cands) <= self.floor
+    def exact(self, max_complexity: float = math.inf) -> bool:
+        """Some formula of at most this complexity is exact on held-out data (to round-off)."""
+        return any(c.val_mse <= self.floor for c in self.cands if c.complexity <= max_complexity)
 
     def select(self) -> tuple[list[Candidate], Candidate, dict]:
         """(Pareto front, best formula, its metrics on the training and validation rows)."""
