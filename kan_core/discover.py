@@ -14,9 +14,10 @@ import sympy as sp
 import torch
 
 from ._runtime import Overtime, time_limited
+from .constants import fit_formula
 from .data import prepare
 from .errors import KanStudioError
-from .formula import SYMPY_SECONDS, evaluate, fit_formula, network_expr, safe_symbols
+from .formula import SYMPY_SECONDS, evaluate, network_expr, safe_symbols
 from .model import KAN
 from .pareto import Candidate, Scorer
 from .prune import keep_strongest, prune

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .formula import evaluate, loo_mse
+from .constants import loo_mse
+from .formula import evaluate
 
 
 @dataclass

@@ -6,9 +6,10 @@ import sympy as sp
 import torch
 
 from kan_core import KAN
+from kan_core.constants import fit_formula, nice_values
 from kan_core.errors import ModelError
 from kan_core.export import to_latex, to_python, to_sympy
-from kan_core.formula import complexity, evaluate, fit_formula, network_expr, nice_values, safe_symbols
+from kan_core.formula import complexity, evaluate, network_expr, safe_symbols
 
 
 def hand_built():

@@ -1,0 +1,220 @@
+"""Constants of a formula: refit them on the data, snap them to simple values (0, p/q, p/q·π)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import least_squares
+
+from ._runtime import Overtime, time_limited
+from .errors import ModelError
+from .formula import MAX_COMPLEXITY, SYMPY_SECONDS, canonical, complexity, evaluate, tidy
+
+MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
+
+
+def nice_values(v: float, max_den: int = 12, max_num: int = 60) -> list[sp.Expr]:
+    """0 (a dropped term), then simple exact numbers within 2% of v, closest first: p/q, p/q·π."""
+    out: set[sp.Expr] = set()
+    for unit in (sp.Integer(1), sp.pi):
+        q = Fraction(v / float(unit)).limit_denominator(max_den)
+        val = sp.Rational(q.numerator, q.denominator) * unit
+        if q != 0 and abs(q.numerator) <= max_num and abs(float(val) - v) <= 0.02 * abs(v):
+            out.add(val)
+    return [sp.Integer(0)] + sorted(out, key=lambda e: abs(float(e) - v))
+
+
+class _Late(Exception):
+    """The refit ran past its deadline."""
+
+
+@dataclass
+class Fitted:
+    """A formula with its constants fitted: `expr` is exact where snapped, floats elsewhere."""
+
+    expr: sp.Expr
+    mse: float
+    steps: list[sp.Expr] = field(default_factory=list)  # simpler variants met on the way
+
+
+class ConstantFit:
+    """The constants of one expression as parameters: refit them, snap them to nice values."""
+
+    def __init__(
+        self, expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray, relative: bool = False
+    ):
+        step = max(1, len(X) // MAX_ROWS)
+        self.X, self.y = np.asarray(X, float)[::step], np.asarray(y, float)[::step]
+        # Relative residuals for positive targets spanning decades (multiplicative errors).
+        self.weight = 1.0 / np.abs(self.y) if relative else np.ones_like(self.y)
+        self.floats = sorted(expr.atoms(sp.Float), key=lambda f: -abs(float(f)))
+        self.params = sp.symbols(f"_k0:{len(self.floats)}")
+        self.template = expr.xreplace(dict(zip(self.floats, self.params)))
+        self.fn = sp.lambdify([*symbols, *self.params], self.template, "numpy")
+        self.values = np.array([float(f) for f in self.floats])
+        self.exact: dict[int, sp.Expr] = {}
+        self.scale = float(np.mean(((self.y - self.y.mean()) * self.weight) ** 2)) or 1.0
+        self.deadline = math.inf  # refits stop here, keeping the best constants seen
+
+    def residual(self, values: np.ndarray) -> np.ndarray:
+        """Prediction minus target on the fitting rows (large where the formula is undefined)."""
+        with np.errstate(all="ignore"):
+            out = self.fn(*self.X.T, *values)
+        r = (np.broadcast_to(np.asarray(out, float), self.y.shape) - self.y) * self.weight
+        return np.where(np.isfinite(r), r, 1e3 * math.sqrt(self.scale))
+
+    def mse(self, values: np.ndarray | None = None) -> float:
+        """Mean squared error with the given (default: current) constants."""
+        r = self.residual(self.values if values is None else values)
+        return float(np.mean(r * r))
+
+    def refit(self, max_nfev: int = 200) -> float:
+        """Least squares over the constants not snapped yet; keeps the better of before/after."""
+        free = [k for k in range(len(self.values)) if k not in self.exact]
+        if free:
+            seen = [math.inf, self.values[free]]
+
+            def res(p: np.ndarray) -> np.ndarray:
+                if time.perf_counter() > self.deadline:
+                    raise _Late
+                v = self.values.copy()
+                v[free] = p
+                r = self.residual(v)
+                cost = float(r @ r)
+                if cost < seen[0]:
+                    seen[:] = [cost, p.copy()]
+                return r
+
+            try:
+                best = least_squares(res, self.values[free], method="trf", max_nfev=max_nfev).x
+            except _Late:  # a big formula late in the budget: the best constants so far will do
+                best = seen[1]
+            trial = self.values.copy()
+            trial[free] = best
+            if self.mse(trial) <= self.mse():
+                self.values = trial
+        return self.mse()
+
+    def snap(self, rel_tol: float = 1e-3, deadline: float = math.inf) -> list[sp.Expr]:
+        """Snap each constant to a nice value when the refit error does not get worse.
+
+        Returns the expression after every accepted snap (simpler variants for the Pareto front).
+        Stops early at `deadline` (a time.perf_counter() value).
+        """
+        variants = []
+        best = self.mse()
+        floor = 1e-12 * self.scale
+        # Round-off terms first, all at once (x·y + 1e-16·x is x·y): one refit instead of one each.
+        top = float(np.max(np.abs(self.values))) if len(self.values) else 0.0
+        for share in (1e-9, 1e-6, 1e-3):
+            tiny = [k for k, v in enumerate(self.values) if k not in self.exact and abs(v) < share * top]
+            if not tiny or time.perf_counter() > deadline:
+                continue
+            saved_values, saved_exact = self.values.copy(), dict(self.exact)
+            self.values[tiny] = 0.0
+            self.exact.update(dict.fromkeys(tiny, sp.Integer(0)))
+            loss = self.refit(max_nfev=50)
+            if loss <= best * (1 + rel_tol) + floor:
+                best = min(best, loss)
+                variants.append(self.expr())
+            else:
+                self.values, self.exact = saved_values, saved_exact
+                break
+        for k in range(len(self.values)):
+            if k in self.exact:
+                continue
+            if time.perf_counter() > deadline:
+                break
+            for cand in nice_values(float(self.values[k])):
+                saved_values, saved_exact = self.values.copy(), dict(self.exact)
+                self.values[k] = float(cand)
+                self.exact[k] = cand
+                loss = self.refit(max_nfev=50)
+                if cand == 0 or loss <= best * (1 + rel_tol) + floor:
+                    variants.append(self.expr())  # dropping a term is a simpler variant either way
+                if loss <= best * (1 + rel_tol) + floor:
+                    best = min(best, loss)
+                    break
+                self.values, self.exact = saved_values, saved_exact
+        return variants
+
+    def expr(self) -> sp.Expr:
+        """The expression with snapped constants exact and the others as floats.
+
+        A float within round-off (1e-9 relative) of a non-zero integer is that integer: x**2.0 reads
+        x**2 (tiny values are left alone: 6.7e-11 may be a physical constant, not round-off).
+        """
+
+        def value(k: int) -> sp.Expr:
+            v = float(self.values[k])
+            if 0.5 <= abs(v) < 1e6 and abs(v - round(v)) <= 1e-9 * abs(v):
+                return sp.Integer(round(v))
+            return sp.Float(v, 15)
+
+        subs = {p: self.exact.get(k, value(k)) for k, p in enumerate(self.params)}
+        return self.template.xreplace(subs)
+
+
+def fit_formula(
+    expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray, deadline: float = math.inf
+) -> Fitted:
+    """Canonicalise, refit every constant, snap constants to simple values, tidy up."""
+    if complexity(expr) > MAX_COMPLEXITY:
+        raise ModelError(f"formula too complex ({complexity(expr)} nodes > {MAX_COMPLEXITY}); prune more")
+    if expr.has(sp.zoo, sp.nan):  # e.g. 1/x snapped with a = 0: no constant can repair it
+        raise ModelError("the composed formula is undefined (division by zero); snap that edge differently")
+    steps: list[sp.Expr] = []
+    best: Fitted | None = None
+    # Two passes: snapping can expose structure ((…)**1.0 becomes (…)) that expanding then turns
+    # into plain coefficients, e.g. 9.4e5·(0.032·u² + 0.032·v²) → u²/2 + v²/2.
+    for _ in range(2):
+        cf = ConstantFit(_expanded(expr), symbols, X, y, relative=spans_decades(y))
+        cf.deadline = max(deadline, time.perf_counter() + 3.0)  # a late route still gets a short refit
+        cf.refit()
+        # Polishing constants pays for accurate or small formulas; a poor large one is not worth it.
+        accurate = cf.mse() <= 1e-3 * cf.scale
+        steps += [cf.expr()] + (cf.snap(deadline=deadline) if accurate or len(cf.values) <= 6 else [])
+        cf.refit()
+        final = Fitted(tidy(cf.expr(), symbols, X), cf.mse())
+        floats = len(final.expr.atoms(sp.Float))
+        if best is None or (floats < len(best.expr.atoms(sp.Float)) and final.mse <= best.mse * (1 + 1e-3)):
+            best = final
+        if not floats or time.perf_counter() > deadline or _expanded(final.expr) == final.expr:
+            break
+        expr = final.expr
+    best.steps = steps
+    return best
+
+
+def _expanded(expr: sp.Expr) -> sp.Expr:
+    """canonical(expr) within the SymPy time limit, unless it grows past MAX_COMPLEXITY."""
+    try:  # expanding nested products of sums can take minutes; then keep the composed form
+        out = time_limited(lambda: canonical(expr), SYMPY_SECONDS)
+    except Overtime:
+        return expr
+    return out if complexity(out) <= max(MAX_COMPLEXITY, complexity(expr)) else expr
+
+
+def spans_decades(y: np.ndarray) -> bool:
+    """Positive data over more than a factor 10: errors are better measured relative."""
+    return bool((y > 0).all() and y.max() > 10 * y.min())
+
+
+def loo_mse(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray) -> float:
+    """Leave-one-out error of the formula's structure: constants refit without each row in turn.
+
+    The held-out check for tiny data (a handful of rows), where a split would leave nothing.
+    """
+    errs = []
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        cf = ConstantFit(expr, symbols, X[keep], y[keep], relative=spans_decades(y))
+        cf.refit(max_nfev=100)
+        pred = evaluate(cf.expr(), symbols, X[i : i + 1])[0]
+        errs.append((pred - y[i]) ** 2)
+    return float(np.mean(errs))
