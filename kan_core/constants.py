@@ -100,6 +100,19 @@ class ConstantFit:
                 self.values = trial
         return self.mse()
 
+    def _try(self, snaps: dict[int, sp.Expr], best: float, rel_tol: float) -> tuple[float | None, sp.Expr]:
+        """Fix these constants and refit the rest. Keeps the change when the error grows by at most
+        rel_tol (returning the new loss), else undoes it (None); also returns the tried formula."""
+        saved_values, saved_exact = self.values.copy(), dict(self.exact)
+        for k, value in snaps.items():
+            self.values[k] = float(value)
+            self.exact[k] = value
+        loss, tried = self.refit(max_nfev=50), self.expr()
+        if loss <= best * (1 + rel_tol) + 1e-12 * self.scale:
+            return loss, tried
+        self.values, self.exact = saved_values, saved_exact
+        return None, tried
+
     def snap(self, rel_tol: float = 1e-3, deadline: float = math.inf) -> list[sp.Expr]:
         """Snap each constant to a nice value when the refit error does not get worse.
 
@@ -108,39 +121,40 @@ class ConstantFit:
         """
         variants = []
         best = self.mse()
-        floor = 1e-12 * self.scale
-        # Round-off terms first, all at once (x·y + 1e-16·x is x·y): one refit instead of one each.
+
+        def free() -> list[int]:
+            return [k for k in range(len(self.values)) if k not in self.exact]
+
+        # Whole groups first, one refit each: round-off terms (x·y + 1e-16·x is x·y), then every
+        # constant already within 0.01% of a simple value (exponents 1.000002, 0.49999).
         top = float(np.max(np.abs(self.values))) if len(self.values) else 0.0
-        for share in (1e-9, 1e-6, 1e-3):
-            tiny = [k for k, v in enumerate(self.values) if k not in self.exact and abs(v) < share * top]
-            if not tiny or time.perf_counter() > deadline:
-                continue
-            saved_values, saved_exact = self.values.copy(), dict(self.exact)
-            self.values[tiny] = 0.0
-            self.exact.update(dict.fromkeys(tiny, sp.Integer(0)))
-            loss = self.refit(max_nfev=50)
-            if loss <= best * (1 + rel_tol) + floor:
-                best = min(best, loss)
-                variants.append(self.expr())
-            else:
-                self.values, self.exact = saved_values, saved_exact
-                break
-        for k in range(len(self.values)):
-            if k in self.exact:
-                continue
+        groups = [
+            {k: sp.Integer(0) for k in free() if abs(self.values[k]) < share * top} for share in (1e-9, 1e-6)
+        ]
+        near = {k: nice_values(float(self.values[k]))[1:2] for k in free()}
+        groups.append(
+            {
+                k: v[0]
+                for k, v in near.items()
+                if v and abs(float(v[0]) - self.values[k]) <= 1e-4 * abs(self.values[k])
+            }
+        )
+        for group in groups:
+            if group and time.perf_counter() < deadline:
+                loss, _ = self._try(group, best, rel_tol)
+                if loss is not None:
+                    best = min(best, loss)
+                    variants.append(self.expr())
+        for k in free():
             if time.perf_counter() > deadline:
                 break
             for cand in nice_values(float(self.values[k])):
-                saved_values, saved_exact = self.values.copy(), dict(self.exact)
-                self.values[k] = float(cand)
-                self.exact[k] = cand
-                loss = self.refit(max_nfev=50)
-                if cand == 0 or loss <= best * (1 + rel_tol) + floor:
-                    variants.append(self.expr())  # dropping a term is a simpler variant either way
-                if loss <= best * (1 + rel_tol) + floor:
+                loss, tried = self._try({k: cand}, best, rel_tol)
+                if cand == 0 or loss is not None:
+                    variants.append(tried)  # dropping a term is a simpler variant either way
+                if loss is not None:
                     best = min(best, loss)
                     break
-                self.values, self.exact = saved_values, saved_exact
         return variants
 
     def expr(self) -> sp.Expr:

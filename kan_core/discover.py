@@ -201,6 +201,15 @@ def discover(
             break  # exact on held-out data and simple: more routes cannot do better
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
         # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
+    best = sc.select()[1]
+    if best.expr.atoms(sp.Float) and best.route != "constant" and time.perf_counter() < start + seconds:
+        # Late routes leave constants unsnapped (kappa**1.000003): polish the winner in what is left.
+        try:
+            polished = fit_formula(best.expr, symbols, X[tr], y[tr], deadline=start + seconds)
+            for variant in [polished.expr, *polished.steps]:
+                add(variant, f"{best.route}, polished", best.net_error)
+        except (KanStudioError, ValueError, ArithmeticError, RuntimeError):
+            pass
     pareto, best, metrics = sc.select()
     return Result(
         names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed, ds.warnings
