@@ -31,6 +31,8 @@ FEYNMAN ?= ../shared/benchmarks/feynman_dev.csv
 bench-discovery: setup
 	$(BIN)/python -m kan_core bench $(FEYNMAN) --noise 0 --seconds 60 --jobs 1 --out benchmarks/feynman_noise0.json
 	$(BIN)/python -m kan_core bench $(FEYNMAN) --noise 0.01 --seconds 60 --jobs 1 --out benchmarks/feynman_noise001.json
+	PYTHONPATH=. $(BIN)/python benchmarks/results.py benchmarks/feynman_noise0.json \
+		benchmarks/feynman_noise001.json > benchmarks/RESULTS.md
 
 lint: setup
 	$(BIN)/ruff check .

@@ -107,7 +107,7 @@ def network_figure(
         # Points along both halves of the edge and the box centre: a click anywhere on it selects it.
         points = [
             (xa + t * (xb - xa), ya + t * (yb - ya))
-            for t in np.linspace(0, 1, 6)
+            for t in np.linspace(0.1, 0.9, 9)
             for (xa, xb), (ya, yb) in lines
         ]
         for px, py in [*points, (cx, cy)]:
@@ -157,6 +157,7 @@ def network_figure(
         yaxis=dict(axis, range=[-0.45, n + 0.4]),
         plot_bgcolor="white",
         hovermode="closest",
+        hoverdistance=30,  # markers every 10% of an edge (not on the shared nodes): a click lands near one
     )
 
 
