@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 import sympy as sp
@@ -19,14 +18,19 @@ MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
 
 
 def nice_values(v: float, max_den: int = 12, max_num: int = 60) -> list[sp.Expr]:
-    """0 (a dropped term), then simple exact numbers within 2% of v, closest first: p/q, p/q·π."""
-    out: set[sp.Expr] = set()
-    for unit in (sp.Integer(1), sp.pi):
-        q = Fraction(v / float(unit)).limit_denominator(max_den)
-        val = sp.Rational(q.numerator, q.denominator) * unit
-        if q != 0 and abs(q.numerator) <= max_num and abs(float(val) - v) <= 0.02 * abs(v):
-            out.add(val)
-    return [sp.Integer(0)] + sorted(out, key=lambda e: abs(float(e) - v))
+    """0 (a dropped term), then exact numbers p/q and p/q·π within 2% of v, simplest first.
+
+    Simplest = smallest denominator, π counting as 3 more: the refit accepts the first that does
+    not make the error worse, so 1.9993 becomes 2, not the closer 7π/11.
+    """
+    out: dict[sp.Expr, tuple] = {}
+    for unit, cost in ((sp.Integer(1), 0), (sp.pi, 3)):
+        for den in range(1, max_den + 1):
+            num = round(v / float(unit) * den)
+            val = sp.Rational(num, den) * unit
+            if num and abs(num) <= max_num and abs(float(val) - v) <= 0.02 * abs(v) and val not in out:
+                out[val] = (sp.fraction(sp.Rational(num, den))[1] + cost, abs(float(val) - v))
+    return [sp.Integer(0)] + sorted(out, key=out.get)
 
 
 class _Late(Exception):
