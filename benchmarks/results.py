@@ -19,8 +19,10 @@ if __name__ == "__main__":
         out += ["", f"## noise {run['noise']:g}", ""]
         out.append(
             f"`python -m kan_core bench ../shared/benchmarks/feynman_dev.csv --noise {run['noise']:g} "
-            f"--seconds {run['seconds']:g} --samples {run['samples']} --seed {run['seed']} --jobs 1 --out {path}`"
+            f"--seconds {run['seconds']:g} --samples {run['samples']} --seed {run['seed']} "
+            f"--jobs {s.get('jobs', '?')} --out {path}`"
         )
-        out += ["", f"{s['date']}; {m['cpus']} CPUs, {m['platform']}, torch {m['torch']}.", ""]
+        commit = f"commit {s['commit']}; " if s.get("commit") else ""
+        out += ["", f"{commit}{s['date']}; {m['cpus']} CPUs, {m['platform']}, torch {m['torch']}.", ""]
         out += [f"**{summary_line(s)}**", "", MD_HEADER, *map(md_row, rep["equations"])]
     print("\n".join(out))

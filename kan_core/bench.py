@@ -289,7 +289,7 @@ def _run(args: argparse.Namespace) -> int:
 
     rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress)
     bar.close()
-    summary = summarize(rows, settings)
+    summary = summarize(rows, settings) | {"jobs": args.jobs}
     md = write_report(rows, summary, args.out)
     print(f"{summary_line(summary)}\nwrote {args.out} and {md}")
     return 0
