@@ -276,39 +276,25 @@ def prediction_figure(y: np.ndarray, pred: np.ndarray, target: str) -> go.Figure
     return _layout(fig, 340, xaxis_title=f"actual {target}", yaxis_title=f"formula's {target}")
 
 
-def residual_figure(X: np.ndarray, resid: np.ndarray, names: list[str]) -> go.Figure:
-    """Residual against each input, one panel per input (first 6)."""
+def _panels(columns: list, y, names: list[str], ytitle: str) -> go.Figure:
+    """y against each of the first 6 columns, one panel each, shared y axis."""
     from plotly.subplots import make_subplots
 
     k = min(len(names), 6)
-    fig = make_subplots(rows=1, cols=k, shared_yaxes=True, subplot_titles=names[:k])
+    fig = make_subplots(rows=1, cols=max(k, 1), shared_yaxes=True, subplot_titles=names[:k])
     for c in range(k):
-        fig.add_trace(
-            go.Scattergl(x=X[:, c], y=resid, mode="markers", marker=dict(size=3, color=INK, opacity=0.4)),
-            row=1,
-            col=c + 1,
-        )
-    fig.update_yaxes(title_text="residual", row=1, col=1)
+        marker = dict(size=3, color=INK, opacity=0.45)
+        fig.add_trace(go.Scattergl(x=columns[c], y=y, mode="markers", marker=marker), row=1, col=c + 1)
+    fig.update_yaxes(title_text=ytitle, row=1, col=1)
     return _layout(fig, 280)
+
+
+def residual_figure(X: np.ndarray, resid: np.ndarray, names: list[str]) -> go.Figure:
+    """Residual against each input, one panel per input (first 6)."""
+    return _panels(list(X.T), resid, names, "residual")
 
 
 def scatter_figure(df, target: str, features: list[str]) -> go.Figure:
     """Target against each feature (first 6), on at most 2,000 rows."""
-    from plotly.subplots import make_subplots
-
     rows = df.iloc[:: max(1, len(df) // 2000)]
-    k = min(len(features), 6)
-    fig = make_subplots(rows=1, cols=max(k, 1), shared_yaxes=True, subplot_titles=features[:k])
-    for c in range(k):
-        fig.add_trace(
-            go.Scattergl(
-                x=rows[features[c]],
-                y=rows[target],
-                mode="markers",
-                marker=dict(size=3, color=INK, opacity=0.5),
-            ),
-            row=1,
-            col=c + 1,
-        )
-    fig.update_yaxes(title_text=target, row=1, col=1)
-    return _layout(fig, 280)
+    return _panels([rows[f] for f in features], rows[target], features, target)

@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import bench
-from .errors import KanStudioError
+from .errors import ConfigError, KanStudioError
 
 
 def _functions(_args: argparse.Namespace) -> int:
@@ -118,6 +117,39 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .bench import (
+        MD_HEADER,
+        Settings,
+        md_row,
+        read_benchmark,
+        run_bench,
+        summarize,
+        summary_line,
+        write_report,
+    )
+
+    if args.jobs < 1 or args.samples < 10 or args.seconds <= 0 or args.noise < 0 or args.seed < 0:
+        raise ConfigError("need --jobs ≥ 1, --samples ≥ 10, --seconds > 0, --noise ≥ 0 and --seed ≥ 0")
+    eqs = read_benchmark(args.formulas, args.ids)
+    settings = Settings(samples=args.samples, noise=args.noise, seconds=args.seconds, seed=args.seed)
+    bar = tqdm(total=len(eqs), desc="bench", unit="eq", file=sys.stderr, disable=not sys.stderr.isatty())
+    tqdm.write(MD_HEADER, file=sys.stderr)
+
+    def progress(row: dict) -> None:
+        tqdm.write(md_row(row), file=sys.stderr)
+        bar.update(1)
+
+    rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress)
+    bar.close()
+    summary = summarize(rows, settings) | {"jobs": args.jobs}
+    md = write_report(rows, summary, args.out)
+    print(f"{summary_line(summary)}\nwrote {args.out} and {md}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print one line `error: …` and exit with status 2."""
     ap = argparse.ArgumentParser(prog="python -m kan_core", description="KAN Studio engine")
@@ -137,7 +169,16 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("--functions", help="comma-separated subset of the library (see `functions`)")
     d.add_argument("--out", help="write the JSON report here")
     d.set_defaults(run=_discover)
-    bench.add_parser(sub)
+    b = sub.add_parser("bench", help="run discover on a benchmark CSV and judge it as SRBench does")
+    b.add_argument("formulas", help="CSV with columns id, formula, output, variables, n_vars")
+    b.add_argument("--ids", type=lambda s: [i.strip() for i in s.split(",")], help="comma-separated ids")
+    b.add_argument("--noise", type=float, default=0.0, help="target noise std as a fraction of its RMS")
+    b.add_argument("--samples", type=int, default=10_000, help="training points per equation")
+    b.add_argument("--seconds", type=float, default=60.0, help="time budget per equation (default 60)")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--jobs", type=int, default=2, help="equations run in parallel (default 2)")
+    b.add_argument("--out", required=True, help="JSON report; a Markdown table goes next to it (.md)")
+    b.set_defaults(run=_bench)
     args = ap.parse_args(argv)
     try:
         return args.run(args)

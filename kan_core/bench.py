@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import multiprocessing as mp
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -18,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import sympy as sp
-from tqdm import tqdm
 
 from ._runtime import Overtime, time_limited
 from .errors import ConfigError, DataError
@@ -118,9 +115,10 @@ def _numerically_constant(truth: sp.Expr, found: sp.Expr, ranges: tuple) -> bool
     pts = np.random.default_rng(0).uniform(
         [lo for _, lo, _ in ranges], [hi for *_, hi in ranges], (64, len(ranges))
     )
+    from .formula import evaluate
+
+    t, f = evaluate(truth, syms, pts), evaluate(found, syms, pts)
     with np.errstate(all="ignore"):
-        t = np.broadcast_to(sp.lambdify(syms, truth, "numpy")(*pts.T), (64,)).astype(float)
-        f = np.broadcast_to(sp.lambdify(syms, found, "numpy")(*pts.T), (64,)).astype(float)
         for v in (t - f, t / f):
             if np.all(np.isfinite(v)) and np.ptp(v) <= 1e-6 * (np.abs(v).max() + np.abs(t).max()):
                 return True
@@ -154,6 +152,7 @@ def judge_exact(
 def solve(eq: Equation, settings: Settings) -> dict:
     """Sample, discover and judge one equation (the default worker; runs in a worker process)."""
     from .discover import discover
+    from .pareto import r2 as r_squared
 
     names, (train_seed, test_seed) = [r[0] for r in eq.ranges], equation_seeds(settings.seed, eq.id)
     train = sample_formula(eq.formula, eq.variables, settings.samples, train_seed, settings.noise, eq.output)
@@ -161,7 +160,7 @@ def solve(eq: Equation, settings: Settings) -> dict:
     result = discover(train, eq.output, names, seconds=settings.seconds, seed=settings.seed)
     y, pred = test[eq.output].to_numpy(float), result.predict(test[names].to_numpy(float))
     with np.errstate(all="ignore"):
-        r2 = 1.0 - float(np.sum((y - pred) ** 2)) / float(np.sum((y - y.mean()) ** 2))
+        r2 = r_squared(y, pred)
     r2 = r2 if np.isfinite(r2) else None
     # An identity has to hold only where the data lives: variables sampled from positive ranges are
     # positive, so that sqrt(a*b) = sqrt(a)*sqrt(b) is recognised.
@@ -272,38 +271,3 @@ def write_report(rows: list[dict], summary: dict, out: str | Path) -> Path:
     lines = [f"**{summary_line(summary)}**", "", MD_HEADER, *map(md_row, rows)]
     md.write_text("\n".join(lines) + "\n")
     return md
-
-
-def _run(args: argparse.Namespace) -> int:
-    if args.jobs < 1 or args.samples < 10 or args.seconds <= 0 or args.noise < 0 or args.seed < 0:
-        raise ConfigError("need --jobs ≥ 1, --samples ≥ 10, --seconds > 0, --noise ≥ 0 and --seed ≥ 0")
-    eqs = read_benchmark(args.formulas, args.ids)
-    settings = Settings(samples=args.samples, noise=args.noise, seconds=args.seconds, seed=args.seed)
-    bar = tqdm(total=len(eqs), desc="bench", unit="eq", file=sys.stderr, disable=not sys.stderr.isatty())
-
-    tqdm.write(MD_HEADER, file=sys.stderr)
-
-    def progress(row: dict) -> None:
-        tqdm.write(md_row(row), file=sys.stderr)
-        bar.update(1)
-
-    rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress)
-    bar.close()
-    summary = summarize(rows, settings) | {"jobs": args.jobs}
-    md = write_report(rows, summary, args.out)
-    print(f"{summary_line(summary)}\nwrote {args.out} and {md}")
-    return 0
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register the `bench` subcommand on the CLI's subparsers."""
-    b = sub.add_parser("bench", help="run discover on a benchmark CSV and judge it as SRBench does")
-    b.add_argument("formulas", help="CSV with columns id, formula, output, variables, n_vars")
-    b.add_argument("--ids", type=lambda s: [i.strip() for i in s.split(",")], help="comma-separated ids")
-    b.add_argument("--noise", type=float, default=0.0, help="target noise std as a fraction of its RMS")
-    b.add_argument("--samples", type=int, default=10_000, help="training points per equation")
-    b.add_argument("--seconds", type=float, default=60.0, help="time budget per equation (default 60)")
-    b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--jobs", type=int, default=2, help="equations run in parallel (default 2)")
-    b.add_argument("--out", required=True, help="JSON report; a Markdown table goes next to it (.md)")
-    b.set_defaults(run=_run)
