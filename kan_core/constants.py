@@ -18,13 +18,13 @@ MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
 
 
 def nice_values(v: float, max_den: int = 12, max_num: int = 60) -> list[sp.Expr]:
-    """0 (a dropped term), then exact numbers p/q and p/q·π within 2% of v, simplest first.
+    """0 (a dropped term), then exact numbers p/q, p/q·π, p/(q·π), p/q·π² within 2% of v, simplest first.
 
     Simplest = smallest denominator, π counting as 3 more: the refit accepts the first that does
     not make the error worse, so 1.9993 becomes 2, not the closer 7π/11.
     """
     out: dict[sp.Expr, tuple] = {}
-    for unit, cost in ((sp.Integer(1), 0), (sp.pi, 3)):
+    for unit, cost in ((sp.Integer(1), 0), (sp.pi, 3), (1 / sp.pi, 3), (sp.pi**2, 4)):
         for den in range(1, max_den + 1):
             num = round(v / float(unit) * den)
             val = sp.Rational(num, den) * unit

@@ -18,8 +18,11 @@ from .constants import fit_formula
 from .data import prepare
 from .errors import KanStudioError
 from .formula import SYMPY_SECONDS, evaluate, network_expr, safe_symbols
+from .index import index_route
 from .model import KAN
+from .onevar import one_variable
 from .pareto import Candidate, Scorer
+from .poly import sparse_polynomial
 from .prune import keep_strongest, prune
 from .symbolic import auto_snap, edge_fits
 from .train import fit
@@ -180,21 +183,17 @@ def discover(
         t0 = time.perf_counter()
         deadline = time.perf_counter() + max(5.0, (seconds - elapsed) / 2)
         try:
-            expr, network = run(X[tr], y[tr], symbols, seed, deadline)
-            net = network(X[tr])
-            composed = _rel_rms(evaluate(expr, symbols, X[tr]), net)
-            fitted = fit_formula(expr, symbols, X[tr], y[tr], deadline=deadline)
-            add(fitted.expr, name, _rel_rms(evaluate(fitted.expr, symbols, X[tr]), net))
-            for variant in fitted.steps:
-                add(variant, name, _rel_rms(evaluate(variant, symbols, X[tr]), net))
-            routes.append(
-                {
-                    "route": name,
-                    "seconds": time.perf_counter() - t0,
-                    "formula": str(fitted.expr),
-                    "composed_vs_network": composed,  # the snapped network read as a formula: must be ~0
-                }
-            )
+            found, composed = [], None
+            for expr, network in run(X[tr], y[tr], symbols, seed, deadline):
+                net = network(X[tr]) if network else None
+                composed = _rel_rms(evaluate(expr, symbols, X[tr]), net) if network else None
+                fitted = fit_formula(expr, symbols, X[tr], y[tr], deadline=deadline)
+                for variant in [fitted.expr, *fitted.steps]:
+                    add(variant, name, _rel_rms(evaluate(variant, symbols, X[tr]), net) if network else None)
+                found.append(str(fitted.expr))
+            routes.append({"route": name, "seconds": time.perf_counter() - t0, "formula": "; ".join(found)})
+            if composed is not None:  # the snapped network read as a formula: must be ~0
+                routes[-1]["composed_vs_network"] = composed
         except (KanStudioError, ValueError, ArithmeticError, RuntimeError) as err:
             routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
         if sc.exact(SIMPLE):
@@ -249,23 +248,43 @@ def _plans(X: np.ndarray, y: np.ndarray, d: int, r2: float, functions: list[str]
 
     def kan(widths, separable):
         def run(Xa, ya, syms, seed, deadline):
-            return _kan_route(widths, Xa, ya, syms, seed, r2, functions, deadline, separable)
+            return [_kan_route(widths, Xa, ya, syms, seed, r2, functions, deadline, separable)]
 
         return run
 
     def log_route(widths):
         def run(Xa, ya, syms, seed, deadline):
-            return _log_route(widths, Xa, ya, syms, seed, deadline, r2, functions)
+            return [_log_route(widths, Xa, ya, syms, seed, deadline, r2, functions)]
 
         return run
+
+    def single_index(Xa, ya, syms, seed, deadline):
+        def solve_1d(frame: pd.DataFrame, seconds: float) -> sp.Expr:
+            return discover(frame, "r", ["u"], seconds=seconds, seed=seed, functions=functions).best.expr
+
+        return index_route(Xa, ya, syms, seed, deadline, solve_1d, functions)
+
+    def brute_force(Xa, ya, syms, seed, deadline):
+        return [(expr, None) for expr in one_variable(Xa[:, 0], ya, syms[0], functions)]
+
+    def polynomial(Xa, ya, syms, seed, deadline):
+        return [(sparse_polynomial(Xa, ya, syms, deadline), None)]
 
     plans = [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
     if (X > 0).all() and ((y > 0).all() or (y < 0).all()):
         # Positive data: products of powers first; a product of a monomial and a function of a
-        # sum (m·x²·(ω² + ω₀²), a·√(x² + y²)) is two sums in log space, tried after the additive ones.
+        # sum (a·√(x² + y²)) is two sums in log space, tried after the additive ones.
         plans.insert(0, ("log-space", log_route([d, 1])))
         if d > 1:
             plans.insert(3, ("log-space two-sums", log_route([d, 2, 1])))
+    if (X > 0).all() and d > 1:
+        # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
+        plans.insert(1 if plans[0][0] == "log-space" else 0, ("single-index", single_index))
+    if d == 1:
+        plans.insert(0, ("one-variable", brute_force))
+    # Cheap and exact for sums of products: after the specific routes, before the networks.
+    specific = sum(n in ("log-space", "single-index", "one-variable") for n, _ in plans)
+    plans.insert(specific, ("polynomial", polynomial))
     return plans
 
 

@@ -40,8 +40,17 @@ def safe_symbols(names: list[str]) -> list[sp.Symbol]:
 
 
 def complexity(expr: sp.Expr) -> int:
-    """SymPy node count of the expression tree."""
-    return sum(1 for _ in sp.preorder_traversal(expr))
+    """Node count of the expression tree; a constant (6.28, 2·π, √2) counts as one node.
+
+    The numeric factors of a product (or terms of a sum) are one coefficient, so h·ω/(2π) is no
+    more complex than 0.159·h·ω.
+    """
+    if not expr.free_symbols:
+        return 1
+    if expr.is_Mul or expr.is_Add:
+        numeric = any(not a.free_symbols for a in expr.args)
+        return 1 + numeric + sum(complexity(a) for a in expr.args if a.free_symbols)
+    return 1 + sum(complexity(a) for a in expr.args)
 
 
 def network_expr(model: KAN, symbols: list[sp.Symbol]) -> sp.Expr:

@@ -32,7 +32,8 @@ def pareto_front(cands: list[Candidate], floor: float) -> list[Candidate]:
     formula stands for all of them.
     """
     seen, front = set(), []
-    for c in sorted(cands, key=lambda c: (c.complexity, c.val_mse)):
+    # At equal complexity and loss, exact constants (2·π) beat their float round-off (6.2832).
+    for c in sorted(cands, key=lambda c: (c.complexity, max(c.val_mse, floor), len(c.expr.atoms(sp.Float)))):
         key = str(c.expr)
         if key in seen or (front and max(c.val_mse, floor) >= max(front[-1].val_mse, floor)):
             continue

@@ -81,7 +81,10 @@ def test_constants_snap_only_when_the_error_does_not_grow():
     assert sp.simplify(fitted.expr - (x * y + sp.sin(sp.pi * x))) == 0
     kept = fit_formula(0.37 * x + 0.0, [x, y], X, 0.37 * X[:, 0])  # 0.37 is not a "nice" value: kept
     assert abs(float(kept.expr.coeff(x)) - 0.37) < 1e-9
-    assert nice_values(3.1416)[1] == sp.pi and nice_values(0.49999) == [0, sp.Rational(1, 2)]
+    assert nice_values(3.1416)[1] == sp.pi and nice_values(0.49999)[:2] == [0, sp.Rational(1, 2)]
+    # ħ = h/(2π) and π² appear in physics laws: they are candidates, after the plain fractions.
+    assert 1 / (2 * sp.pi) in nice_values(0.1591549) and sp.pi**2 in nice_values(9.8696)
+    assert nice_values(2.0)[1] == 2 and nice_values(1 / 3)[1] == sp.Rational(1, 3)
 
 
 def test_exports_agree_with_sympy():
