@@ -8,6 +8,7 @@ import multiprocessing as mp
 import os
 import platform
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
@@ -177,6 +178,9 @@ def _child(conn, worker: Worker, eq: Equation, settings: Settings, threads: int)
     try:
         import torch
 
+        # Candidate formulas overflow and go complex by the thousand: expected, not news.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
         torch.set_num_threads(threads)  # jobs share the cores instead of oversubscribing them
         row = {"status": "ok", **worker(eq, settings)}
     except KeyboardInterrupt:  # Ctrl-C reached the whole process group; the parent reports it

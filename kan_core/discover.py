@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -13,22 +12,15 @@ import pandas as pd
 import sympy as sp
 import torch
 
-from ._runtime import Overtime, time_limited
 from .constants import fit_formula
 from .data import prepare
 from .errors import KanStudioError
-from .formula import SYMPY_SECONDS, evaluate, network_expr, safe_symbols
-from .index import index_route
+from .formula import evaluate, network_expr, safe_symbols
 from .model import KAN
-from .onevar import one_variable
 from .pareto import Candidate, Scorer
-from .poly import sparse_polynomial
-from .prune import keep_strongest, prune
-from .symbolic import auto_snap, edge_fits
-from .train import fit
+from .routes import plans
 
 SIMPLE = 20  # an exact formula up to this complexity ends the search early
-TRAIN_ROWS = 600  # networks are trained on at most this many rows; formulas refit on all
 
 
 @dataclass
@@ -49,99 +41,6 @@ class Result:
     def predict(self, X: np.ndarray, which: Candidate | None = None) -> np.ndarray:
         """Evaluate the best (or a given) formula on rows of X in the variables' order."""
         return evaluate((which or self.best).expr, self.symbols, np.asarray(X, float))
-
-
-def _until(deadline: float) -> threading.Event:
-    """An Event that sets itself at `deadline` (a perf_counter time): training stops on time."""
-    event = threading.Event()
-    timer = threading.Timer(max(0.0, deadline - time.perf_counter()), event.set)
-    timer.daemon = True
-    timer.start()
-    return event
-
-
-def _snap_all(model: KAN, X, y, r2_threshold: float, functions: list[str] | None, deadline: float) -> KAN:
-    """Auto-snap repeatedly; when no edge is trusted, snap the most confident one and retrain.
-
-    Past the deadline every remaining edge takes its best fit in one pass: a rough formula that
-    the constant refit can still polish is worth more than none.
-    """
-    while True:
-        if time.perf_counter() > deadline:
-            return auto_snap(model, X, y, -math.inf, functions, retrain_steps=0)[0]
-        model, report = auto_snap(model, X, y, r2_threshold, functions, retrain_steps=15)
-        left = [r for r in report if not r["accepted"]]
-        if not left:
-            return model
-        if len(left) < len(report):
-            continue  # progress: the retrained network may now have cleaner edges
-        top = max(left, key=lambda r: r["best"]["r2"])
-        best = edge_fits(model, X, top["layer"], top["i"], top["j"], functions)[0]
-        model.layers[top["layer"]].set_symbolic(top["i"], top["j"], best.fn, (best.a, best.b, best.c, best.d))
-        fit(model, X, y, steps=15, opt="lbfgs")
-
-
-def _kan_route(
-    widths, X, y, symbols, seed, r2_threshold, functions, deadline, separable: bool = False
-) -> tuple[sp.Expr, Callable]:
-    """Train, prune, refine, snap one architecture; the composed formula and the network itself.
-
-    `separable` gives each input a single first-layer edge (its strongest), so that a product
-    node multiplies functions of disjoint groups of variables.
-    """
-    step = max(1, len(X) // TRAIN_ROWS)
-    Xt, yt = torch.as_tensor(X[::step]), torch.as_tensor(y[::step])
-    # Training stops on time by itself (70% of the route's share), leaving the rest for snapping.
-    now = time.perf_counter()
-    stop = _until(now + 0.7 * max(deadline - now, 0.0))
-    # Adam finds the basin (LBFGS alone stalls on narrow nets such as [2, 1, 1]); LBFGS polishes.
-    # Nets with wide hidden layers land in poor basins for some seeds: start two, keep the better.
-    # A single layer is linear in its coefficients (a convex fit): LBFGS alone suffices.
-    wide = any(not isinstance(w, int) or w > 1 for w in widths[1:-1])
-    tries = []
-    for s in range(seed, seed + (2 if wide else 1)):
-        model = KAN(widths, grid=5, k=3, seed=s, device="cpu").double()
-        n_edges = sum(layer.in_dim * layer.out_dim for layer in model.layers)
-        lamb = 1e-3 if n_edges > widths[0] else 0.0
-        if len(widths) == 2:
-            hist = fit(model, Xt, yt, steps=30, opt="lbfgs", seed=s, stop_event=stop)
-        else:
-            steps = 400 if wide else 600
-            adam = dict(opt="adam", lamb=lamb, grid_update_every=100, seed=s, stop_event=stop)
-            hist = fit(model, Xt, yt, steps=steps, **adam)
-        tries.append((hist.train_loss[-1] if hist.train_loss else math.inf, s, model))
-    _, s, model = min(tries, key=lambda t: t[0])
-    if wide:
-        fit(model, Xt, yt, steps=400, opt="adam", lamb=lamb, grid_update_every=100, seed=s, stop_event=stop)
-    if separable:
-        model = keep_strongest(model, Xt)
-        fit(model, Xt, yt, steps=300, opt="adam", seed=seed, stop_event=stop)
-    elif lamb:
-        model, _ = prune(model, Xt, threshold=3e-2)
-    if not stop.is_set():  # late routes skip the polish and go straight to snapping
-        fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed, stop_event=stop)
-        model = model.refine(10, Xt)
-        fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed, stop_event=stop)
-    model = _snap_all(model, Xt, yt, r2_threshold, functions, deadline)
-    expr = network_expr(model, symbols)
-
-    def network(Xa: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return model(torch.as_tensor(Xa, dtype=torch.float64)).numpy()[:, 0]
-
-    return expr, network
-
-
-ROUTES: list[tuple[str, Callable[[int], list]]] = [
-    ("additive", lambda d: [d, 1]),
-    ("additive-outer", lambda d: [d, 1, 1]),
-    ("separable-product", lambda d: [d, [0, 1], 1]),
-    ("deep", lambda d: [d, 2, 1, 1]),
-    ("product", lambda d: [d, [0, 1], 1]),
-    ("two-sums", lambda d: [d, 2, 1]),
-    ("sum-and-product", lambda d: [d, [1, 1], 1]),
-    ("wide", lambda d: [d, 2 * d + 1, 1]),
-]
 
 
 def discover(
@@ -173,13 +72,13 @@ def discover(
     tr, add = sc.tr, sc.add
     add(sp.Float(float(np.mean(y[tr]))), "constant")
     routes = []
-    plans = _plans(X[tr], y[tr], len(names), r2_threshold, functions)
-    for i, (name, run) in enumerate(plans):
+    todo = plans(X[tr], y[tr], len(names), r2_threshold, functions)
+    for i, (name, run) in enumerate(todo):
         elapsed = time.perf_counter() - start
         if elapsed > 0.8 * seconds or (stop_event is not None and stop_event.is_set()):
             break
         if callback:
-            callback({"route": name, "done": i, "total": len(plans), "elapsed": elapsed})
+            callback({"route": name, "done": i, "total": len(todo), "elapsed": elapsed})
         t0 = time.perf_counter()
         deadline = time.perf_counter() + max(5.0, (seconds - elapsed) / 2)
         try:
@@ -241,70 +140,6 @@ def network_formulas(
     return Result(
         ds.features, target, symbols, pareto, best, metrics, [route], route["seconds"], seed, ds.warnings
     )
-
-
-def _plans(X: np.ndarray, y: np.ndarray, d: int, r2: float, functions: list[str] | None) -> list:
-    """The routes to try, cheapest and most specific first."""
-
-    def kan(widths, separable):
-        def run(Xa, ya, syms, seed, deadline):
-            return [_kan_route(widths, Xa, ya, syms, seed, r2, functions, deadline, separable)]
-
-        return run
-
-    def log_route(widths):
-        def run(Xa, ya, syms, seed, deadline):
-            return [_log_route(widths, Xa, ya, syms, seed, deadline, r2, functions)]
-
-        return run
-
-    def single_index(Xa, ya, syms, seed, deadline):
-        def solve_1d(frame: pd.DataFrame, seconds: float) -> sp.Expr:
-            return discover(frame, "r", ["u"], seconds=seconds, seed=seed, functions=functions).best.expr
-
-        return index_route(Xa, ya, syms, seed, deadline, solve_1d, functions)
-
-    def brute_force(Xa, ya, syms, seed, deadline):
-        return [(expr, None) for expr in one_variable(Xa[:, 0], ya, syms[0], functions)]
-
-    def polynomial(Xa, ya, syms, seed, deadline):
-        return [(sparse_polynomial(Xa, ya, syms, deadline), None)]
-
-    plans = [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
-    if (X > 0).all() and ((y > 0).all() or (y < 0).all()):
-        # Positive data: products of powers first; a product of a monomial and a function of a
-        # sum (a·√(x² + y²)) is two sums in log space, tried after the additive ones.
-        plans.insert(0, ("log-space", log_route([d, 1])))
-        if d > 1:
-            plans.insert(3, ("log-space two-sums", log_route([d, 2, 1])))
-    if (X > 0).all() and d > 1:
-        # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
-        plans.insert(1 if plans[0][0] == "log-space" else 0, ("single-index", single_index))
-    if d == 1:
-        plans.insert(0, ("one-variable", brute_force))
-    # Cheap and exact for sums of products: after the specific routes, before the networks.
-    specific = sum(n in ("log-space", "single-index", "one-variable") for n, _ in plans)
-    plans.insert(specific, ("polynomial", polynomial))
-    return plans
-
-
-def _log_route(widths, X, y, symbols, seed, deadline, r2, functions) -> tuple[sp.Expr, Callable]:
-    """Fit log|y| in log x with a KAN of these widths, then y = ±exp(…)."""
-    sign = 1.0 if (y > 0).all() else -1.0
-    pos = [sp.Symbol(s.name, positive=True) for s in symbols]
-    logs = [sp.Symbol(f"log_{s.name}", real=True) for s in symbols]
-    expr, net = _kan_route(widths, np.log(X), np.log(sign * y), logs, seed, r2, functions, deadline)
-    expr = sign * sp.exp(expr.xreplace({u: sp.log(p) for u, p in zip(logs, pos)}))
-    try:
-        expr = time_limited(
-            lambda: sp.expand(
-                sp.powsimp(sp.expand(expr, power_exp=True), force=True), power_exp=False, log=False
-            ),
-            SYMPY_SECONDS,
-        )
-    except Overtime:
-        pass  # exp(sum of logs) is correct too, only less readable
-    return expr.xreplace(dict(zip(pos, symbols))), lambda Xa: sign * np.exp(net(np.log(Xa)))
 
 
 def _rel_rms(a: np.ndarray, b: np.ndarray) -> float:
