@@ -93,7 +93,8 @@ def discover(
             routes.append({"route": name, "seconds": time.perf_counter() - t0, "formula": "; ".join(found)})
             if composed is not None:  # the snapped network read as a formula: must be ~0
                 routes[-1]["composed_vs_network"] = composed
-        except (KanStudioError, ValueError, ArithmeticError, RuntimeError) as err:
+        except (KanStudioError, ValueError, ArithmeticError, RuntimeError, TypeError) as err:
+            # One route's failure (a formula NumPy cannot evaluate, a singular fit) ends that route only.
             routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
         if sc.exact(SIMPLE):
             break  # exact on held-out data and simple: more routes cannot do better

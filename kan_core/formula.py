@@ -92,8 +92,10 @@ def evaluate(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray) -> np.ndarr
         return np.full(len(X), np.nan)
     f = sp.lambdify(symbols, expr, "numpy")
     with np.errstate(all="ignore"):
-        out = f(*np.asarray(X, float).T)
-    return np.broadcast_to(np.asarray(out, dtype=float), (len(X),)).copy()
+        out = np.asarray(f(*np.asarray(X, float).T))
+    if np.iscomplexobj(out):  # √ of a negative constant folds to I: no real value there
+        out = np.where(out.imag == 0, out.real, np.nan)
+    return np.broadcast_to(out.astype(float), (len(X),)).copy()
 
 
 def canonical(expr: sp.Expr) -> sp.Expr:

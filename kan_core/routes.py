@@ -27,6 +27,10 @@ from .symbolic import auto_snap, edge_fits
 from .train import fit
 
 TRAIN_ROWS = 600  # networks are trained on at most this many rows; formulas refit on all
+# The direct searches grow fast with the inputs (pairs of inputs, terms², BFGS in d dimensions):
+# beyond these they would not fit a budget of seconds.
+MAX_INDEX_INPUTS = 8
+MAX_POLY_INPUTS = 7
 Route = Callable[[np.ndarray, np.ndarray, list, int, float], list[tuple[sp.Expr, Callable | None]]]
 
 
@@ -161,14 +165,15 @@ def plans(
         plans.insert(0, ("log-space", log_route([d, 1])))
         if d > 1:
             plans.insert(3, ("log-space two-sums", log_route([d, 2, 1])))
-    if (X > 0).all() and d > 1:
+    if (X > 0).all() and 1 < d <= MAX_INDEX_INPUTS:
         # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
         plans.insert(1 if plans[0][0] == "log-space" else 0, ("single-index", single_index))
     if d == 1:
         plans.insert(0, ("one-variable", brute_force))
     # Cheap and exact for sums of products: after the specific routes, before the networks.
     specific = sum(n in ("log-space", "single-index", "one-variable") for n, _ in plans)
-    plans.insert(specific, ("polynomial", polynomial))
+    if d <= MAX_POLY_INPUTS:
+        plans.insert(specific, ("polynomial", polynomial))
     return plans
 
 

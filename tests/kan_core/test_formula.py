@@ -109,6 +109,9 @@ def test_undefined_expressions_evaluate_to_nan_and_are_no_candidates():
     x = sp.Symbol("x")
     X = np.linspace(1, 2, 10)[:, None]
     assert np.isnan(evaluate(sp.zoo * x, [x], X)).all()  # a constant snapped to 0 in a denominator
+    # √ of a negative constant folds to I: NaN, not a TypeError or a silently dropped imaginary part.
+    assert np.isnan(evaluate(sp.sqrt(sp.Integer(-2)) * x, [x], X)).all()
+    assert np.array_equal(np.isnan(evaluate(sp.sqrt(x - 1.5), [x], X)), X[:, 0] < 1.5)
     sc = Scorer(X, 2 * X[:, 0], [x], seed=0, n_val=3)
     sc.add(x / sp.Integer(0), "broken")
     sc.add(2 * x, "good")

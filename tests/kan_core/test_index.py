@@ -59,10 +59,10 @@ def test_discover_finds_the_planck_law_through_the_single_index_route():
     from kan_core.discover import discover
 
     rng = np.random.default_rng(3)
-    df = pd.DataFrame({c: rng.uniform(1, 5, 3000) for c in ["h", "w", "k", "T"]})
-    df["E"] = df.h * df.w / (np.exp(df.h * df.w / (df.k * df.T)) - 1)
+    df = pd.DataFrame({c: rng.uniform(1, 5, 3000) for c in ["h", "w", "k", "t"]})
+    df["E"] = df.h * df.w / (np.exp(df.h * df.w / (df.k * df.t)) - 1)
     res = discover(df, "E", seconds=30)
-    h, w, k, T = sp.symbols("h w k T", positive=True)
+    h, w, k, t = sp.symbols("h w k t", positive=True)
     found = res.best.expr.xreplace({s: sp.Symbol(s.name, positive=True) for s in res.best.expr.free_symbols})
-    assert sp.simplify(found - h * w / (sp.exp(h * w / (k * T)) - 1)) == 0, found
+    assert sp.simplify(found - h * w / (sp.exp(h * w / (k * t)) - 1)) == 0, found
     assert res.best.route == "single-index"
