@@ -26,7 +26,7 @@ bench: setup
 	PYTHONPATH=. $(BIN)/python benchmarks/speed.py
 	PYTHONPATH=. $(BIN)/python benchmarks/studio_render.py
 
-# The Feynman recovery benchmark (issue #7's numbers): ~40 min per noise level on 2 cores.
+# The Feynman recovery benchmark (issue #7's numbers): ~12 min at noise 0, ~35 min at noise 0.01, on 2 cores.
 FEYNMAN ?= ../shared/benchmarks/feynman_dev.csv
 bench-discovery: setup
 	$(BIN)/python -m kan_core bench $(FEYNMAN) --noise 0 --seconds 60 --jobs 1 --out benchmarks/feynman_noise0.json
