@@ -18,17 +18,24 @@ MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
 
 
 def nice_values(v: float, max_den: int = 12, max_num: int = 60) -> list[sp.Expr]:
-    """0 (a dropped term), then exact numbers p/q, p/q·π, p/(q·π), p/q·π² within 2% of v, simplest first.
+    """0 (a dropped term), then p/q within 2% of v and p/q·π, p/(q·π), p/q·π² (p ≤ 12) within 0.5%.
 
     Simplest = smallest denominator, π counting as 3 more: the refit accepts the first that does
     not make the error worse, so 1.9993 becomes 2, not the closer 7π/11.
     """
     out: dict[sp.Expr, tuple] = {}
-    for unit, cost in ((sp.Integer(1), 0), (sp.pi, 3), (1 / sp.pi, 3), (sp.pi**2, 4)):
+    # π-forms are physics' small factors (2π, 1/(4π), π²/3): closer (0.5%) and p ≤ 12, or a
+    # noisy slope such as Hubble's 477.8 km/s/Mpc reads as 48·π².
+    for unit, cost, window, top in (
+        (sp.Integer(1), 0, 0.02, max_num),
+        (sp.pi, 3, 0.005, 12),
+        (1 / sp.pi, 3, 0.005, 12),
+        (sp.pi**2, 4, 0.005, 12),
+    ):
         for den in range(1, max_den + 1):
             num = round(v / float(unit) * den)
             val = sp.Rational(num, den) * unit
-            if num and abs(num) <= max_num and abs(float(val) - v) <= 0.02 * abs(v) and val not in out:
+            if num and abs(num) <= top and abs(float(val) - v) <= window * abs(v) and val not in out:
                 out[val] = (sp.fraction(sp.Rational(num, den))[1] + cost, abs(float(val) - v))
     return [sp.Integer(0)] + sorted(out, key=out.get)
 

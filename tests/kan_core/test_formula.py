@@ -85,6 +85,7 @@ def test_constants_snap_only_when_the_error_does_not_grow():
     # ħ = h/(2π) and π² appear in physics laws: they are candidates, after the plain fractions.
     assert 1 / (2 * sp.pi) in nice_values(0.1591549) and sp.pi**2 in nice_values(9.8696)
     assert nice_values(2.0)[1] == 2 and nice_values(1 / 3)[1] == sp.Rational(1, 3)
+    assert 48 * sp.pi**2 not in nice_values(473.8)  # a noisy slope is no multiple of π²
 
 
 def test_exports_agree_with_sympy():
