@@ -21,6 +21,8 @@ from .pareto import Candidate, Scorer
 from .routes import plans
 
 SIMPLE = 20  # an exact formula up to this complexity ends the search early
+# One route's failure (a formula NumPy cannot evaluate, a singular fit) ends that route only.
+ROUTE_ERRORS = (KanStudioError, ValueError, ArithmeticError, RuntimeError, TypeError)
 
 
 @dataclass
@@ -85,16 +87,15 @@ def discover(
             found, composed = [], None
             for expr, network in run(X[tr], y[tr], symbols, seed, deadline):
                 net = network(X[tr]) if network else None
-                composed = _rel_rms(evaluate(expr, symbols, X[tr]), net) if network else None
+                composed = _net_error(expr, symbols, X[tr], net)
                 fitted = fit_formula(expr, symbols, X[tr], y[tr], deadline=deadline)
                 for variant in [fitted.expr, *fitted.steps]:
-                    add(variant, name, _rel_rms(evaluate(variant, symbols, X[tr]), net) if network else None)
+                    add(variant, name, _net_error(variant, symbols, X[tr], net))
                 found.append(str(fitted.expr))
             routes.append({"route": name, "seconds": time.perf_counter() - t0, "formula": "; ".join(found)})
             if composed is not None:  # the snapped network read as a formula: must be ~0
                 routes[-1]["composed_vs_network"] = composed
-        except (KanStudioError, ValueError, ArithmeticError, RuntimeError, TypeError) as err:
-            # One route's failure (a formula NumPy cannot evaluate, a singular fit) ends that route only.
+        except ROUTE_ERRORS as err:
             routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
         if sc.exact(SIMPLE):
             break  # exact on held-out data and simple: more routes cannot do better
@@ -107,7 +108,7 @@ def discover(
             polished = fit_formula(best.expr, symbols, X[tr], y[tr], deadline=start + seconds)
             for variant in [polished.expr, *polished.steps]:
                 add(variant, f"{best.route}, polished", best.net_error)
-        except (KanStudioError, ValueError, ArithmeticError, RuntimeError):
+        except ROUTE_ERRORS:
             pass
     pareto, best, metrics = sc.select()
     return Result(
@@ -132,10 +133,10 @@ def network_formulas(
             .numpy()[:, 0]
         )
     sc.add(sp.Float(float(np.mean(y[sc.tr]))), "constant")
-    sc.add(expr, "network", _rel_rms(evaluate(expr, symbols, X[sc.tr]), net))
+    sc.add(expr, "network", _net_error(expr, symbols, X[sc.tr], net))
     fitted = fit_formula(expr, symbols, X[sc.tr], y[sc.tr], deadline=start + seconds)
     for variant in [fitted.expr, *fitted.steps]:
-        sc.add(variant, "network, refit", _rel_rms(evaluate(variant, symbols, X[sc.tr]), net))
+        sc.add(variant, "network, refit", _net_error(variant, symbols, X[sc.tr], net))
     pareto, best, metrics = sc.select()
     route = {"route": "network", "seconds": time.perf_counter() - start, "formula": str(fitted.expr)}
     return Result(
@@ -143,7 +144,10 @@ def network_formulas(
     )
 
 
-def _rel_rms(a: np.ndarray, b: np.ndarray) -> float:
-    """RMS(a − b) / std(b): how far a formula strays from the network it came from."""
+def _net_error(expr: sp.Expr, symbols: list, X: np.ndarray, net: np.ndarray | None) -> float | None:
+    """RMS(formula − network) / std(network): how far a formula strays from the network it came
+    from (None for a route without a network)."""
+    if net is None:
+        return None
     with np.errstate(all="ignore"):
-        return float(np.sqrt(np.mean((a - b) ** 2)) / (np.std(b) + 1e-300))
+        return float(np.sqrt(np.mean((evaluate(expr, symbols, X) - net) ** 2)) / (np.std(net) + 1e-300))

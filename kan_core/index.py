@@ -123,7 +123,8 @@ def monomials(a: np.ndarray, b: np.ndarray, limit: int = 2) -> list[list[Fractio
         if max(abs(float(s) - v) for s, v in zip(snapped, exps)) <= EXPONENT_TOL:
             cost = (sum(s != 0 for s in snapped), sum(s.denominator for s in snapped))
             found.setdefault(tuple(snapped), cost)
-    return [list(s) for s in sorted(found, key=found.get)[:limit]]
+    # None simple: a's part orthogonal to b, as floats (the constant refit may snap them later).
+    return [list(s) for s in sorted(found, key=found.get)[:limit]] or [list(perp)]
 
 
 def _power(symbols: list[sp.Symbol], exps) -> sp.Expr:
@@ -150,10 +151,12 @@ def index_route(
     none is exact do the choices get full one-variable searches, the most promising first.
     """
     b, loss, a = fit_index(X, y, seed)
-    exps_b = [simple_ratio(v, 4) if abs(v - float(simple_ratio(v, 4))) < 1e-12 else v for v in b]
-    z, tiny = np.log(X) @ b, 1e-10 * float(np.var(y))
+    # Snapped entries of b are floats of p/q: keep them exact (v/c, not v**1.0/c**1.0).
+    exps_b = [r if float(r) == v else v for v, r in zip(b, (simple_ratio(v, 4) for v in b))]
+    T = np.log(X)
+    z, tiny = T @ b, 1e-10 * float(np.var(y))
     choices = []  # (M's exponents, orientation of u)
-    for exps_a in monomials(a, b) or [list(a - (a @ b) / (b @ b) * b)]:
+    for exps_a in monomials(a, b):
         # Physical ratios (v/c) are usually below 1: that side of u goes first.
         choices += [(exps_a, o) for o in ((1, -1) if z.mean() < 0 else (-1, 1))]
     u_sym = sp.Symbol("u", positive=True)
@@ -168,7 +171,7 @@ def index_route(
         return tried[-1][0]
 
     def frame(exps_a, orient) -> tuple[np.ndarray, np.ndarray]:
-        return np.exp(orient * z), y / np.exp(np.log(X) @ np.array([float(e) for e in exps_a]))
+        return np.exp(orient * z), y / np.exp(T @ np.array([float(e) for e in exps_a]))
 
     quick = []
     for exps_a, orient in choices:

@@ -12,7 +12,7 @@ import sympy as sp
 from . import library
 from .formula import evaluate
 from .pareto import r2
-from .symbolic import fit_edge
+from .symbolic import COMPLEXITY_WEIGHT, fit_edge
 
 FIT_ROWS = 800  # the fits are smooth curves in one variable: a few hundred rows pin them down
 Transform = tuple[str, Callable[[np.ndarray], np.ndarray], Callable[[sp.Expr], sp.Expr]]
@@ -56,6 +56,7 @@ def one_variable(
                 pred = evaluate(expr, [symbol], x[:, None])
                 err = 1.0 - r2(y, pred)
             if math.isfinite(err):
-                scored.append((max(err, 1e-14) * 10 ** (0.5 * fit.complexity), str(expr), expr))
+                # The edge ranking's complexity cost, but no accuracy cap: exactness is the point here.
+                scored.append((max(err, 1e-14) * 10 ** (COMPLEXITY_WEIGHT * fit.complexity), str(expr), expr))
     scored.sort(key=lambda t: t[:2])
     return [e for *_, e in scored[:top]]

@@ -35,8 +35,9 @@ def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], de
     keep = list(range(len(terms)))
 
     def rss(cols: list[int]) -> tuple[float, np.ndarray]:
-        coef, *_ = np.linalg.lstsq(A[:, cols + [len(terms)]], y, rcond=None)
-        r = y - A[:, cols + [len(terms)]] @ coef
+        sub = A[:, cols + [len(terms)]]
+        coef, *_ = np.linalg.lstsq(sub, y, rcond=None)
+        r = y - sub @ coef
         return float(r @ r), coef
 
     full, _ = rss(keep)

@@ -158,23 +158,24 @@ def plans(
     def polynomial(Xa, ya, syms, seed, deadline):
         return [(sparse_polynomial(Xa, ya, syms, deadline), None)]
 
-    plans = [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
-    if (X > 0).all() and ((y > 0).all() or (y < 0).all()):
-        # Positive data: products of powers first; a product of a monomial and a function of a
-        # sum (a·√(x² + y²)) is two sums in log space, tried after the additive ones.
-        plans.insert(0, ("log-space", log_route([d, 1])))
-        if d > 1:
-            plans.insert(3, ("log-space two-sums", log_route([d, 2, 1])))
-    if (X > 0).all() and 1 < d <= MAX_INDEX_INPUTS:
-        # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
-        plans.insert(1 if plans[0][0] == "log-space" else 0, ("single-index", single_index))
+    positive = bool((X > 0).all())
+    logs = positive and bool((y > 0).all() or (y < 0).all())
+    direct = []  # the specific searches, cheapest and most specific first
     if d == 1:
-        plans.insert(0, ("one-variable", brute_force))
-    # Cheap and exact for sums of products: after the specific routes, before the networks.
-    specific = sum(n in ("log-space", "single-index", "one-variable") for n, _ in plans)
-    if d <= MAX_POLY_INPUTS:
-        plans.insert(specific, ("polynomial", polynomial))
-    return plans
+        direct.append(("one-variable", brute_force))
+    if logs:  # positive data: products of powers first
+        direct.append(("log-space", log_route([d, 1])))
+    if positive and 1 < d <= MAX_INDEX_INPUTS:
+        # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
+        direct.append(("single-index", single_index))
+    if d <= MAX_POLY_INPUTS:  # cheap and exact for sums of products
+        direct.append(("polynomial", polynomial))
+    networks = [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
+    if logs and d > 1:
+        # A monomial times a function of a sum (a·√(x² + y²)) is two sums in log space: after the
+        # additive networks.
+        networks.insert(2, ("log-space two-sums", log_route([d, 2, 1])))
+    return direct + networks
 
 
 def _log_route(widths, X, y, symbols, seed, deadline, r2, functions) -> tuple[sp.Expr, Callable]:
