@@ -12,7 +12,7 @@ from scipy.optimize import least_squares
 
 from ._runtime import Overtime, time_limited
 from .errors import ModelError
-from .formula import MAX_COMPLEXITY, SYMPY_SECONDS, canonical, complexity, evaluate, tidy
+from .formula import MAX_COMPLEXITY, SYMPY_SECONDS, canonical, complexity, evaluate, lambdify, tidy
 
 MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
 
@@ -66,7 +66,7 @@ class ConstantFit:
         self.floats = sorted(expr.atoms(sp.Float), key=lambda f: -abs(float(f)))
         self.params = sp.symbols(f"_k0:{len(self.floats)}")
         self.template = expr.xreplace(dict(zip(self.floats, self.params)))
-        self.fn = sp.lambdify([*symbols, *self.params], self.template, "numpy")
+        self.fn = lambdify([*symbols, *self.params], self.template)
         self.values = np.array([float(f) for f in self.floats])
         self.exact: dict[int, sp.Expr] = {}
         self.scale = float(np.mean(((self.y - self.y.mean()) * self.weight) ** 2)) or 1.0

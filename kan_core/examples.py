@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import io
+import ast
 import json
-import tokenize
+import keyword
+import math
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,6 +15,7 @@ import pandas as pd
 import sympy as sp
 
 from .errors import ConfigError, DataError
+from .formula import evaluate
 
 CATALOG = Path(__file__).resolve().parents[1] / "datasets" / "catalog.json"
 ALLOWED_FUNCTIONS = (
@@ -31,46 +34,106 @@ ALLOWED_FUNCTIONS = (
 )
 
 
+MAX_FORMULA_CHARS = 2000
+MAX_EXPONENT = 64  # |n| in a numeric power a**n: 9**9**9 would otherwise be computed while parsing
+MAX_LITERAL_DIGITS = 40
+_BINARY = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+
+
 def parse_formula(text: str, names: list[str]) -> sp.Expr:
-    """A formula in SymPy syntax, allowing only `names`, pi, numbers, + - * / ** ( ) and a
-    whitelist of functions.
+    """A formula in Python/SymPy syntax over `names`: numbers, pi, + - * / ** ( ) and the functions
+    in ALLOWED_FUNCTIONS — built node by node from Python's `ast`, never evaluated as code.
 
-    Every token is checked before SymPy sees the text, so no attribute access, call of anything
-    else or other Python can get through (SymPy's parser evaluates its translation).
+    The text is NFKC-normalised first (as Python itself does with identifiers) and variable names
+    must be plain ASCII identifiers as given, so no look-alike can reach a Python name.
+
+    Raises
+    ------
+    DataError
+        On anything else (attribute access, other calls, strings, a numeric power with an exponent
+        over MAX_EXPONENT, literals over MAX_LITERAL_DIGITS digits, text over MAX_FORMULA_CHARS).
     """
-    from sympy.parsing.sympy_parser import parse_expr, standard_transformations
-
-    allowed = set(names) | set(ALLOWED_FUNCTIONS) | {"pi"}
+    text = unicodedata.normalize("NFKC", str(text))
+    names = [str(n) for n in names]
+    shown = ascii(text[:60])
+    bad_names = [n for n in names if not (n.isascii() and n.isidentifier()) or keyword.iskeyword(n)]
+    if bad_names:
+        raise DataError(f"variable name {ascii(bad_names[0])} is not a plain ASCII identifier; rename it")
+    clash = sorted(set(names) & (set(ALLOWED_FUNCTIONS) | {"pi"}))
+    if clash:
+        raise DataError(f"variable name {clash[0]!r} is also a function or constant; rename it")
+    if len(text) > MAX_FORMULA_CHARS:
+        raise DataError(f"formula {shown}… is over {MAX_FORMULA_CHARS} characters; shorten it")
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        raise DataError(f"cannot read formula {text!r}; check its brackets") from None
-    for tok in tokens:
-        bad_name = tok.type == tokenize.NAME and tok.string not in allowed
-        bad_op = tok.type == tokenize.OP and tok.string not in {"+", "-", "*", "/", "**", "(", ")", ","}
-        other = tok.type not in (
-            tokenize.NAME,
-            tokenize.OP,
-            tokenize.NUMBER,
-            tokenize.NEWLINE,
-            tokenize.NL,
-            tokenize.ENDMARKER,
-        )
-        if bad_name or bad_op or other:
-            raise DataError(
-                f"formula {text!r}: {tok.string!r} is not allowed; use the variables, numbers, "
-                "+ - * / ** and " + ", ".join(ALLOWED_FUNCTIONS)
-            )
-    local = {n: sp.Symbol(n) for n in names}
-    local.update({f: getattr(sp, f) for f in ALLOWED_FUNCTIONS}, pi=sp.pi)
-    base = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational, "Symbol": sp.Symbol}
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise DataError(f"cannot read formula {shown}; check its brackets and operators") from None
+    local = {n: sp.Symbol(n) for n in names} | {"pi": sp.pi}
     try:
-        expr = parse_expr(text, local_dict=local, global_dict=base, transformations=standard_transformations)
-    except (SyntaxError, TypeError, ValueError) as err:
-        raise DataError(f"cannot read formula {text!r} ({err}); check its syntax") from None
-    if not isinstance(expr, sp.Expr):
-        raise DataError(f"formula {text!r} is not an expression")
+        expr = _build(tree.body, local)
+    except RecursionError:
+        raise DataError(f"formula {shown} is nested too deeply") from None
+    except _Refused as why:
+        raise DataError(
+            f"formula {shown}: {why}; use the variables, numbers, + - * / ** and "
+            + ", ".join(ALLOWED_FUNCTIONS)
+        ) from None
+    if not isinstance(expr, sp.Expr) or expr.has(sp.zoo, sp.nan):
+        raise DataError(f"formula {shown} is not a finite expression")
     return expr
+
+
+def _digits(base: sp.Expr, exponent: sp.Expr) -> float:
+    """Decimal orders of magnitude of base**exponent, estimated in floats (inf when unknowable)."""
+    with np.errstate(all="ignore"):
+        size = abs(float(abs(base)))
+    if size == 0 or not np.isfinite(size):
+        return 0.0 if size == 0 else math.inf
+    return abs(float(exponent)) * abs(math.log10(size))
+
+
+class _Refused(Exception):
+    """A node parse_formula does not accept (the message names it)."""
+
+
+def _build(node: ast.AST, local: dict) -> sp.Expr:
+    """One `ast` node as SymPy, recursively; only arithmetic, numbers, names and allowed calls."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        if len(str(node.value)) > MAX_LITERAL_DIGITS:
+            raise _Refused(f"the number {str(node.value)[:12]}… is too long")
+        return sp.Integer(node.value) if isinstance(node.value, int) else sp.Float(node.value)
+    if isinstance(node, ast.Name):
+        if node.id not in local:
+            raise _Refused(f"{ascii(node.id)} is not allowed (not a declared variable)")
+        return local[node.id]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        arg = _build(node.operand, local)
+        return -arg if isinstance(node.op, ast.USub) else arg
+    if isinstance(node, ast.BinOp) and isinstance(node.op, _BINARY):
+        a, b = _build(node.left, local), _build(node.right, local)
+        if isinstance(node.op, ast.Add):
+            return a + b
+        if isinstance(node.op, ast.Sub):
+            return a - b
+        if isinstance(node.op, ast.Mult):
+            return a * b
+        if isinstance(node.op, ast.Div):
+            return a / b
+        if b.is_number and (not b.is_finite or abs(float(b)) > MAX_EXPONENT):
+            raise _Refused(f"the exponent {str(b)[:12]} is over {MAX_EXPONENT}")
+        if a.is_number and b.is_number and _digits(a, b) > 300:
+            raise _Refused("a numeric power beyond 1e±300")
+        return a**b
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ALLOWED_FUNCTIONS:
+        if len(node.args) != 1 or node.keywords:
+            raise _Refused(f"{node.func.id}() takes exactly one argument")
+        return getattr(sp, node.func.id)(_build(node.args[0], local))
+    what = (
+        node.func.id
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+        else type(node).__name__
+    )
+    raise _Refused(f"{ascii(what)} is not allowed")
 
 
 def sample_formula(
@@ -82,7 +145,7 @@ def sample_formula(
     expr = parse_formula(formula, names)
     rng = np.random.default_rng(seed)
     df = pd.DataFrame({name: rng.uniform(float(lo), float(hi), n) for name, lo, hi in spec})
-    y = np.broadcast_to(sp.lambdify([sp.Symbol(v) for v in names], expr, "numpy")(*df.to_numpy().T), (n,))
+    y = evaluate(expr, [sp.Symbol(v) for v in names], df.to_numpy())
     if noise:
         y = y + rng.normal(0.0, noise * np.sqrt(np.mean(y**2)), n)
     df[target] = y

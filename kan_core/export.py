@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import keyword
 import platform
+import re
 
 import numpy as np
 import sympy as sp
@@ -13,12 +15,24 @@ FORMAT = "kan-studio/formula"
 FORMAT_VERSION = 1
 
 
+_LATEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {
+    "\\": r"\textbackslash{}",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+}
+
+
+def latex_text(text: str) -> str:
+    """`text` as literal upright LaTeX (\\mathrm{…}): every special character escaped, so a column
+    name such as `50% & \\input{x}` prints as itself and runs no macro."""
+    body = "".join(_LATEX_SPECIAL.get(c, c) for c in str(text) if c.isprintable())
+    return r"\mathrm{" + body.replace(" ", r"\ ") + "}"
+
+
 def to_latex(expr: sp.Expr, symbols: list[sp.Symbol], names: list[str]) -> str:
-    """LaTeX with each variable shown under its column name."""
-    shown = {
-        s: (n if s.name == n else r"\mathrm{" + n.replace("_", r"\_").replace(" ", r"\ ") + "}")
-        for s, n in zip(symbols, names)
-    }
+    """LaTeX with each variable shown under its column name (escaped; never a macro of the name's)."""
+    plain = re.compile(r"[A-Za-z]\w*")
+    shown = {s: (n if s.name == n and plain.fullmatch(n) else latex_text(n)) for s, n in zip(symbols, names)}
     return sp.latex(expr, symbol_names=shown)
 
 
@@ -28,13 +42,27 @@ def to_sympy(expr: sp.Expr) -> str:
 
 
 def to_python(expr: sp.Expr, symbols: list[sp.Symbol], name: str = "formula", target: str = "y") -> str:
-    """Self-contained NumPy source of `def formula(<variables>)` (needs only numpy)."""
+    """Self-contained NumPy source of `def formula(<variables>)` (needs only numpy).
+
+    The arguments are the safe symbol names (`formula.safe_symbols`: ASCII identifiers that shadow
+    nothing); the target's own name appears only as an ASCII-escaped Python literal in a comment.
+
+    Raises
+    ------
+    ValueError
+        When `name` or a symbol is not a plain ASCII identifier (generated code would not compile).
+    """
+    ident = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+    bad = [s.name for s in symbols if not ident.fullmatch(s.name) or keyword.iskeyword(s.name)]
+    if not ident.fullmatch(name) or keyword.iskeyword(name) or bad:
+        raise ValueError(f"not a safe Python identifier: {bad[0] if bad else name!r}")
     args = ", ".join(s.name for s in symbols)
     body = NumPyPrinter({"fully_qualified_modules": True}).doprint(expr)
     return (
         "import numpy\n\n\n"
         f"def {name}({args}):\n"
-        f'    """{target} = {to_sympy(expr)}"""\n'
+        f"    # target: {ascii(str(target))}\n"
+        f"    # {ascii(to_sympy(expr))[1:-1]}\n"
         f"    value = {body}\n"
         f"    return numpy.broadcast_to(value, numpy.broadcast({args}).shape).astype(float)\n"
     )

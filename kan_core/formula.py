@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
+from functools import lru_cache
 
 import numpy as np
 import sympy as sp
@@ -17,18 +19,60 @@ SYMPY_SECONDS = 2.0  # per expand/simplify: SymPy can take minutes on a formula 
 MAX_COMPLEXITY = 300  # beyond this many SymPy nodes a formula explains nothing; refitting it is slow
 
 
-def safe_symbols(names: list[str]) -> list[sp.Symbol]:
-    """SymPy symbols for column names: valid, unique identifiers that are not SymPy names.
+def _ascii_word(ch: str) -> str:
+    """A Greek or accented Latin letter as ASCII ('μ' -> 'mu', 'Ω' -> 'Omega', 'ñ' -> 'n'); '_' else."""
+    m = re.match(r"(?:GREEK|LATIN) (SMALL|CAPITAL) LETTER (\w+)", unicodedata.name(ch, ""))
+    if not m:
+        return "_"
+    word = m.group(2).lower()
+    return word if m.group(1) == "SMALL" else word.capitalize()
 
-    `v [m/s]` -> v_m_s, `2theta` -> x_2theta, `lambda` -> lambda_; the display keeps the names.
+
+@lru_cache(maxsize=1)
+def _reserved() -> frozenset[str]:
+    """Names generated code must never shadow: Python's, NumPy's, math's and SymPy's."""
+    import builtins
+    import math
+
+    extra = {
+        "numpy",
+        "math",
+        "sympy",
+        "scipy",
+        "mpmath",
+        "e",
+        "pi",
+        "E",
+        "I",
+        "N",
+        "O",
+        "S",
+        "Q",
+        "nan",
+        "inf",
+    }
+    return frozenset(
+        set(keyword.kwlist) | set(dir(builtins)) | set(dir(np)) | set(dir(math)) | set(sp.__dict__) | extra
+    )
+
+
+def safe_symbols(names: list[str]) -> list[sp.Symbol]:
+    """SymPy symbols for column names: ASCII identifiers, unique after Python's NFKC folding,
+    never a name of Python, NumPy, math or SymPy (so generated code cannot shadow a function or
+    a constant such as e).
+
+    `v [m/s²]` -> v_m_s2, `x₁` -> x1, `μ` -> mu, `2theta` -> x_2theta, `e` -> e_; the display keeps
+    the names.
     """
     taken: set[str] = set()
     out = []
     for name in names:
-        s = re.sub(r"\W+", "_", str(name)).strip("_") or "x"
+        text = unicodedata.normalize("NFKC", str(name))
+        word = "".join(ch if ch.isascii() else f"_{_ascii_word(ch)}_" for ch in text)
+        s = re.sub(r"[^A-Za-z0-9]+", "_", word).strip("_") or "x"
         if s[0].isdigit():
             s = "x_" + s
-        if keyword.iskeyword(s) or s in sp.__dict__ or s in {"E", "I", "N", "O", "S", "Q"}:
+        if s in _reserved():
             s += "_"
         base, n = s, 1
         while s in taken:
@@ -86,11 +130,18 @@ def network_expr(model: KAN, symbols: list[sp.Symbol]) -> sp.Expr:
     return nodes[0] * sp.Float(float(model.out_scale[0])) + sp.Float(float(model.out_shift[0]))
 
 
+def lambdify(args: list[sp.Symbol], expr: sp.Expr):
+    """A NumPy function of `args` (positional): the arguments are renamed `_a0, _a1, …` first, so
+    no column name, however chosen, can shadow what the generated code calls (e, abs, arcsin)."""
+    plain = [sp.Symbol(f"_a{i}") for i in range(len(args))]
+    return sp.lambdify(plain, expr.xreplace(dict(zip(args, plain))), "numpy")
+
+
 def evaluate(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray) -> np.ndarray:
     """The expression on rows of X (n, len(symbols)), as float64 (NaN where undefined)."""
     if expr.has(sp.zoo, sp.nan):  # e.g. a constant snapped to 0 in a denominator; lambdify fails on it
         return np.full(len(X), np.nan)
-    f = sp.lambdify(symbols, expr, "numpy")
+    f = lambdify(symbols, expr)
     with np.errstate(all="ignore"):
         out = np.asarray(f(*np.asarray(X, float).T))
     if np.iscomplexobj(out):  # √ of a negative constant folds to I: no real value there

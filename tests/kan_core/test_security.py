@@ -1,0 +1,149 @@
+"""Security and robustness (issue #12): no user text runs as code, generated code is always valid
+Python over safe names, and hostile formulas are refused before any work."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kan_core.errors import DataError
+from kan_core.examples import parse_formula, sample_formula
+from kan_core.export import latex_text, to_latex, to_python
+from kan_core.formula import evaluate, safe_symbols
+
+X = np.random.default_rng(0).uniform(0.1, 0.9, (7, 2))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\uff45val(\uff43hr(120))",  # fullwidth eval/chr: NFKC makes them Python names
+        "eval(x)",
+        "__import__('os').system('true')",
+        "x.__class__",
+        "(lambda: x)()",
+        "[x][0]",
+        "'x'",
+        "x if x else x",
+        "sin(x, x)",
+        "sin(x=1)",
+        "getattr(x, 'a')",
+    ],
+)
+def test_formula_code_is_refused_and_never_run(text, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError):
+        parse_formula(text, ["x", "\uff45val", "\uff43hr"][:1])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_lookalike_variable_names_are_refused():
+    with pytest.raises(DataError, match="ASCII identifier"):
+        parse_formula("x + 1", ["x", "\uff45val"])
+
+
+@pytest.mark.parametrize("text", ["9**9**9", "2**2**40", "x**(10**9)", "((9**60)**60)**60", "1" * 60])
+def test_huge_powers_and_literals_are_refused_at_once(text):
+    t0 = time.perf_counter()
+    with pytest.raises(DataError):
+        parse_formula(text, ["x"])
+    assert time.perf_counter() - t0 < 1.0  # generous: the refusal is structural, before any arithmetic
+
+
+def test_deep_nesting_and_long_text_are_one_line_errors():
+    for text in ("(" * 5000 + "x" + ")" * 5000, "x+" * 3000 + "x", "-" * 100_000 + "x"):
+        with pytest.raises(DataError) as err:
+            parse_formula(text, ["x"])
+        assert "\n" not in str(err.value)
+
+
+def test_parse_formula_builds_the_same_expression_as_sympy():
+    x, y = sp.symbols("x y")
+    got = parse_formula("3/2*x*sin(pi*y)**2 - sqrt(y)/(1 + x**-2) + exp(-x)", ["x", "y"])
+    want = sp.Rational(3, 2) * x * sp.sin(sp.pi * y) ** 2 - sp.sqrt(y) / (1 + x**-2) + sp.exp(-x)
+    assert sp.simplify(got - want) == 0
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["µ", "μ"],  # micro sign and Greek mu fold to one Python name
+        ["ﬁ", "fi"],
+        ["e", "x"],
+        ["arcsin", "x"],
+        ["abs", "numpy"],
+        ["x₁", "x₂"],
+        ["v [m/s²]", "t"],
+        ["lambda", "_"],
+        ["", "2theta"],
+        ['y"""', "x\\N"],
+    ],
+)
+def test_symbols_are_ascii_unique_and_shadow_nothing(names):
+    syms = safe_symbols(names)
+    assert len({s.name for s in syms}) == len(syms)
+    assert all(s.name.isascii() and s.name.isidentifier() for s in syms)
+    a, b = syms
+    expr = sp.E * a + sp.asin(b) + sp.Abs(a - 0.5) + sp.sin(b)
+    plain = sp.symbols("p q", real=True)
+    ref = evaluate(expr.xreplace(dict(zip(syms, plain))), list(plain), X)
+    assert np.allclose(evaluate(expr, syms, X), ref)
+    ns: dict = {}
+    exec(compile(to_python(expr, syms, target=names[0]), "formula.py", "exec"), ns)  # our own output
+    assert np.allclose(ns["formula"](*X.T), ref)
+
+
+def test_sample_formula_variable_e_is_not_eulers_number():
+    df = sample_formula("exp(1)*x + e", "x:1:2;e:1:2", n=5)
+    assert np.allclose(df["f"], np.e * df["x"] + df["e"])
+
+
+def test_target_name_cannot_inject_code_into_the_export(tmp_path):
+    mark = tmp_path / "pwned"
+    target = f'y"""+str(__import__("os").system("touch {mark}"))+"""\n# \\N{{'
+    x = sp.Symbol("x", real=True)
+    src = to_python(2 * x + 1, [x], target=target)
+    ns: dict = {}
+    exec(compile(src, "formula.py", "exec"), ns)
+    assert ns["formula"](np.array([1.5]))[0] == 4.0
+    assert not mark.exists()
+    assert src.isascii()
+
+
+def test_to_python_refuses_unsafe_identifiers():
+    with pytest.raises(ValueError):
+        to_python(sp.Symbol("a b"), [sp.Symbol("a b")])
+    with pytest.raises(ValueError):
+        to_python(sp.Symbol("x"), [sp.Symbol("x")], name="f(); import os")
+
+
+@pytest.mark.parametrize("name", ["50% & #1", r"\input{/etc/passwd}", "a_b^c~d", "{x}$", "T [K]"])
+def test_latex_names_are_escaped(name):
+    out = latex_text(name)
+    assert r"\input" not in out
+    for ch in "%&#$":
+        assert ch not in out.replace("\\" + ch, "")
+    x = safe_symbols([name])[0]
+    assert out in to_latex(2 * x, [x], [name])
+
+
+NAMES = st.lists(st.text(min_size=0, max_size=12), min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(NAMES)
+def test_generated_python_always_compiles_and_matches(names):
+    """Any Unicode column names: the export compiles and gives the formula's values."""
+    syms = safe_symbols(names)
+    expr = sum((i + 1) * s for i, s in enumerate(syms)) + sp.E + sp.exp(-syms[0])
+    data = np.random.default_rng(1).uniform(0.1, 2, (5, len(syms)))
+    ns: dict = {}
+    exec(compile(to_python(expr, syms, target=names[-1]), "formula.py", "exec"), ns)
+    ref = sum((i + 1) * data[:, i] for i in range(len(syms))) + np.e + np.exp(-data[:, 0])
+    assert np.allclose(ns["formula"](*data.T), ref)
+    assert np.allclose(evaluate(expr, syms, data), ref)
