@@ -272,7 +272,10 @@ class Studio:
         return session_bytes(Session(self.model, meta, self.curves, self.undo))
 
     def restore(self, raw: bytes, filename: str) -> str:
-        """Load a session onto the current data; returns a note for the user."""
+        """Load a session onto the current data; returns a note for the user.
+
+        Everything is read and checked first; the workspace changes only when all of it is
+        good (a failed restore leaves model, undo stack, curves and settings as they were)."""
         s = load_session(raw, name=filename)
         target, features = s.meta.get("target"), s.meta.get("features")
         cols = [] if self.df is None else [str(c) for c in self.df.columns]
@@ -285,10 +288,16 @@ class Studio:
             raise SessionError(
                 f"{filename}: the model's inputs do not match its column list; the file is damaged"
             )
-        self.set_columns(target, features)
-        self.model, self.undo, self.curves = s.model, s.undo, s.history
+        curves = {key: list(s.history.get(key, [])) for key in ("step", "train", "val_step", "val")}
+        if len(curves["step"]) != len(curves["train"]) or len(curves["val_step"]) != len(curves["val"]):
+            raise SessionError(
+                f"{filename}: its training curves have mismatched lengths; the file is damaged"
+            )
+        settings = TrainSettings.from_query({k: str(v) for k, v in s.meta.get("settings", {}).items()})
+        self.set_columns(target, features)  # a DataError here leaves the workspace as it was
+        self.model, self.undo, self.curves = s.model, s.undo, curves
         self.steps_done = int(s.meta.get("steps_done", 0))
-        self.settings = TrainSettings.from_query(s.meta.get("settings", {}))
+        self.settings = settings
         self.version += 1
         if s.meta.get("fingerprint") != self.fingerprint():
             return f"restored {filename}; note: the loaded data differs from the data it was trained on"

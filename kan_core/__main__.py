@@ -105,7 +105,8 @@ def _inspect(args: argparse.Namespace) -> int:
         print(f"  {where}: {c:.4g}·{e['state']}({a:.4g}·x + {b:.4g}) + {d:.4g}")
     steps = s.history.get("step", [])
     if steps:
-        loss = s.history.get("train_loss", [float("nan")])[-1]
+        curve = [v for v in s.history.get("train", s.history.get("train_loss", [])) if v is not None]
+        loss = curve[-1] if curve else float("nan")  # the studio saves "train"; fit()'s history "train_loss"
         print(f"training: {steps[-1]} steps, last train RMSE {loss:.4g}")
     undo, redo = s.undo.labels
     print(f"undo: {len(undo)} step(s){': ' + ', '.join(undo) if undo else ''}; redo: {len(redo)}")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import io
 import json
+import math
+import numbers
 import os
 import tempfile
 import zipfile
@@ -32,24 +34,72 @@ class Session:
     undo: UndoHistory = field(default_factory=lambda: UndoHistory())
 
 
+MAX_PARAMS = 20_000_000  # ≈ 80 MB of float32 parameters: far above any model the studio trains
+
+
+def _layer_dims(widths: list) -> list[tuple[int, int]]:
+    """(inputs, outputs) of each layer; a width [a, m] has a sums and m products (2 inputs each)."""
+    nodes = [(w, 0) if isinstance(w, int) else (w[0], w[1]) for w in widths]
+    return [(a + m, b + 2 * p) for (a, m), (b, p) in zip(nodes[:-1], nodes[1:])]
+
+
+def _n_params(widths: list, grids: list[int], k: int) -> int:
+    """Parameters and buffers of a KAN with this architecture (coefficients, per-edge scales and
+    symbolic slots, knots), computed without building it."""
+    return sum(i * o * (g + k + 10) + i * (g + 2 * k + 1) for (i, o), g in zip(_layer_dims(widths), grids))
+
+
+def _is_width(spec: object) -> bool:
+    if isinstance(spec, list):
+        return len(spec) == 2 and all(_is_int(w) and 0 <= w <= LIMITS["width"] for w in spec)
+    return _is_int(spec) and 0 <= spec <= LIMITS["width"]
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
 def _check_config(config: object) -> dict:
-    """Refuse architectures that are malformed or absurdly large before allocating anything."""
+    """Refuse architectures that are malformed or too large before allocating anything: each
+    dimension within LIMITS and the whole model within MAX_PARAMS."""
     ok = isinstance(config, dict) and isinstance(config.get("widths"), list)
     if ok:
         widths, grids, k = config["widths"], config.get("grids"), config.get("k")
-        flat = [w for spec in widths for w in (spec if isinstance(spec, list) else [spec])]
         ok = (
             2 <= len(widths) <= LIMITS["layers"] + 1
-            and all(isinstance(w, int) and 0 <= w <= LIMITS["width"] for w in flat)
+            and all(_is_width(w) for w in widths)
+            and _is_int(widths[0])
+            and _is_int(widths[-1])
             and isinstance(grids, list)
             and len(grids) == len(widths) - 1
-            and all(isinstance(g, int) and 1 <= g <= LIMITS["grid"] for g in grids)
-            and isinstance(k, int)
+            and all(_is_int(g) and 1 <= g <= LIMITS["grid"] for g in grids)
+            and _is_int(k)
             and 1 <= k <= LIMITS["k"]
+            and _is_int(config.get("seed", 0))
+            and isinstance(config.get("base_fn", "silu"), str)
         )
     if not ok:
         raise SessionError("the session's model description is invalid or out of range; the file is damaged")
+    if _n_params(widths, grids, k) > MAX_PARAMS:
+        raise SessionError(
+            f"the session's model has over {MAX_PARAMS:,} parameters, more than KAN Studio builds; "
+            "the file is damaged or not from KAN Studio"
+        )
     return config
+
+
+def _check_tensors(config: dict, state: object) -> None:
+    """The stored spline coefficients must have the shapes the architecture implies, so the model
+    built next is no larger than what the file really holds."""
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise SessionError("the session's model.pt does not hold named tensors; the file is damaged")
+    dims = _layer_dims(config["widths"])
+    for n, ((i, o), g) in enumerate(zip(dims, config["grids"])):
+        coef = state.get(f"layers.{n}.coef")
+        if coef is None or tuple(coef.shape) != (g + config["k"], i, o):
+            raise SessionError(
+                f"the session's model could not be restored (layer {n} does not match its description)"
+            )
 
 
 def model_to_bytes(model: KAN) -> tuple[dict, bytes]:
@@ -64,6 +114,13 @@ def model_from_bytes(config: dict, blob: bytes) -> KAN:
     config = _check_config(config)
     try:
         state = torch.load(io.BytesIO(blob), weights_only=True, map_location="cpu")
+    except Exception as err:  # any malformed content: never a traceback for a user's file
+        raise SessionError(
+            f"the session's model could not be restored ({type(err).__name__}: unreadable tensors); "
+            "the file is damaged or not a KAN Studio session"
+        ) from None
+    _check_tensors(config, state)
+    try:
         grids = [int(g) for g in config["grids"]]
         model = KAN(
             config["widths"],
@@ -87,6 +144,20 @@ def model_from_bytes(config: dict, blob: bytes) -> KAN:
     return model
 
 
+def _plain(value: object) -> object:
+    """JSON-ready copy: NumPy/torch numbers as Python floats, non-finite numbers as null."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, bool)) or value is None:
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    number = float(value)  # NumPy and torch scalars
+    return number if math.isfinite(number) else None
+
+
 def session_bytes(session: Session) -> bytes:
     """The session file's content: manifest.json, model.pt and one undo/N.pt per undo step."""
     config, blob = model_to_bytes(session.model)
@@ -107,7 +178,7 @@ def session_bytes(session: Session) -> bytes:
             "history": session.history,
             "undo": {"limit": session.undo.limit, "steps": steps},
         }
-        zf.writestr("manifest.json", json.dumps(manifest, indent=1, default=float))
+        zf.writestr("manifest.json", json.dumps(_plain(manifest), indent=1, allow_nan=False))
         zf.writestr("model.pt", blob)
     return buf.getvalue()
 
@@ -137,8 +208,94 @@ def _read_member(zf: zipfile.ZipFile, name: str, total: list[int]) -> bytes:
     return data
 
 
+MAX_CURVE = 1_000_000  # points per training curve
+MAX_MANIFEST = 8 * 2**20
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid in a session")  # json accepts NaN/Infinity; we do not
+
+
+def _parse_manifest(raw: bytes, name: str) -> dict:
+    """manifest.json as a dict of plain JSON (no NaN/Infinity, no absurd nesting or size)."""
+    if len(raw) > MAX_MANIFEST:
+        raise SessionError(f"{name} has a manifest over {MAX_MANIFEST // 2**20} MB; that is not a session")
+    try:
+        manifest = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        raise SessionError(f"{name} is not a KAN Studio session (its manifest is not valid JSON)") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise SessionError(f"{name} is not a KAN Studio session (wrong format marker)")
+    version = manifest.get("version")
+    if not _is_int(version) or version > VERSION:
+        raise SessionError(f"{name} was written by a newer KAN Studio (format {version}); update to open it")
+    _check_schema(manifest, name)
+    return manifest
+
+
+def _scalar(v: object) -> bool:
+    return v is None or isinstance(v, (str, bool, int, float))
+
+
+def _check_schema(m: dict, name: str) -> None:
+    """Every part of the manifest has the type its readers expect, before anything is built."""
+    meta, hist, undo = m.get("meta", {}), m.get("history", {}), m.get("undo", {"limit": 30, "steps": []})
+    problems = []
+    if not isinstance(meta, dict):
+        problems.append("meta is not an object")
+    else:
+        feats = meta.get("features", [])
+        if not isinstance(feats, list) or not all(isinstance(f, str) for f in feats):
+            problems.append("meta.features is not a list of names")
+        for key in ("target", "fingerprint", "source"):
+            if meta.get(key) is not None and not isinstance(meta[key], str):
+                problems.append(f"meta.{key} is not text")
+        if "steps_done" in meta and not (_is_int(meta["steps_done"]) and meta["steps_done"] >= 0):
+            problems.append("meta.steps_done is not a count")
+        settings = meta.get("settings", {})
+        if not isinstance(settings, dict) or not all(_scalar(v) for v in settings.values()):
+            problems.append("meta.settings is not an object of values")
+    if not isinstance(hist, dict):
+        problems.append("history is not an object")
+    else:
+        for key, curve in hist.items():
+            nums = isinstance(curve, list) and len(curve) <= MAX_CURVE
+            nums = nums and all(
+                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in curve
+            )
+            if not nums or ("step" in key and not all(_is_int(v) for v in curve)):
+                problems.append(f"history.{key} is not a list of numbers")
+    if not isinstance(undo, dict) or not isinstance(undo.get("steps", []), list):
+        problems.append("undo is not an object with a list of steps")
+    else:
+        if not (_is_int(undo.get("limit", 30)) and 1 <= undo.get("limit", 30) <= LIMITS["undo"]):
+            problems.append(f"undo.limit is not a count from 1 to {LIMITS['undo']}")
+        steps = undo.get("steps", [])
+        if len(steps) > 2 * LIMITS["undo"] or not all(
+            isinstance(s, dict)
+            and s.get("stack") in ("undo", "redo")
+            and isinstance(s.get("label"), str)
+            and isinstance(s.get("file"), str)
+            and isinstance(s.get("model"), dict)
+            for s in steps
+        ):
+            problems.append("undo.steps are malformed")
+    if problems:
+        raise SessionError(f"{name} has a damaged manifest ({problems[0]}); the file is damaged")
+
+
 def load_session(source: str | Path | bytes, name: str = "the file") -> Session:
-    """Read a session (path or bytes); any problem is a one-line SessionError; nothing is executed."""
+    """Read a session file (a path or its bytes).
+
+    The manifest is validated against its schema, every model's size is bounded (MAX_PARAMS) and
+    checked against its stored tensors before anything is allocated, and tensors are read with
+    `weights_only=True`: nothing in the file is executed.
+
+    Raises
+    ------
+    SessionError
+        One line naming the problem, for any damaged, foreign, newer or oversized file.
+    """
     if isinstance(source, bytes):
         raw = source
     else:
@@ -152,31 +309,21 @@ def load_session(source: str | Path | bytes, name: str = "the file") -> Session:
     total = [0]
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-            manifest = json.loads(_read_member(zf, "manifest.json", total))
-            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-                raise SessionError(f"{name} is not a KAN Studio session (wrong format marker)")
-            version = manifest.get("version")
-            if not isinstance(version, int) or version > VERSION:
-                raise SessionError(
-                    f"{name} was written by a newer KAN Studio (format {version}); update to open it"
-                )
+            manifest = _parse_manifest(_read_member(zf, "manifest.json", total), name)
             model = model_from_bytes(manifest.get("model"), _read_member(zf, "model.pt", total))
             undo = manifest.get("undo") or {"limit": 30, "steps": []}
-            history = UndoHistory(max(1, min(int(undo.get("limit", 30)), LIMITS["undo"])))
-            for step in list(undo.get("steps", []))[: 2 * LIMITS["undo"]]:
+            history = UndoHistory(undo.get("limit", 30))
+            for step in undo.get("steps", []):
                 stack = history.entries[0 if step["stack"] == "undo" else 1]
-                blob = _read_member(zf, str(step["file"]), total)
-                stack.append((str(step["label"]), model_from_bytes(step["model"], blob)))
+                blob = _read_member(zf, step["file"], total)
+                stack.append((step["label"], model_from_bytes(step["model"], blob)))
     except SessionError:
         raise
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError, TypeError, AttributeError):
         raise SessionError(
             f"{name} is not a KAN Studio session (damaged, truncated or another file type)"
         ) from None
-    meta, curves = manifest.get("meta", {}), manifest.get("history", {})
-    if not isinstance(meta, dict) or not isinstance(curves, dict):
-        raise SessionError(f"{name} has a damaged manifest (meta/history are not objects)")
-    return Session(model, meta, curves, history)
+    return Session(model, manifest.get("meta", {}), manifest.get("history", {}), history)
 
 
 class UndoHistory:

@@ -182,7 +182,7 @@ SESSION_CASES = [
     ("huge_widths", lambda m: manifest_with(widths=[10**9, 1]), "invalid or out of range"),
     ("bad_widths", lambda m: manifest_with(widths="[2, 3, 1]"), "invalid or out of range"),
     ("meta_not_object", lambda m: manifest_with(meta=[1]), "damaged manifest"),
-    ("undo_missing_file", lambda m: undo_step_without_file(), "not a KAN"),
+    ("undo_missing_file", lambda m: undo_step_without_file(), "damaged manifest"),
     ("wrong_shapes", lambda m: tensors_with(wrong_shape), "restored"),
     ("bad_function_id", lambda m: tensors_with(lambda s: s["layers.1.sym"].fill_(999)), "restored"),
     ("nan_weights", lambda m: tensors_with(lambda s: s["layers.0.coef"].fill_(float("nan"))), "restored"),

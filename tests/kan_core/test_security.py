@@ -3,7 +3,11 @@ Python over safe names, and hostile formulas are refused before any work."""
 
 from __future__ import annotations
 
+import io
+import json
+import resource
 import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -11,10 +15,12 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kan_core.errors import DataError
+from kan_core import KAN
+from kan_core.errors import DataError, SessionError
 from kan_core.examples import parse_formula, sample_formula
 from kan_core.export import latex_text, to_latex, to_python
 from kan_core.formula import evaluate, safe_symbols
+from kan_core.session import MAX_PARAMS, Session, _n_params, load_session, session_bytes
 
 X = np.random.default_rng(0).uniform(0.1, 0.9, (7, 2))
 
@@ -147,3 +153,99 @@ def test_generated_python_always_compiles_and_matches(names):
     ref = sum((i + 1) * data[:, i] for i in range(len(syms))) + np.e + np.exp(-data[:, 0])
     assert np.allclose(ns["formula"](*data.T), ref)
     assert np.allclose(evaluate(expr, syms, data), ref)
+
+
+# ----- session files: bounded memory, schema-checked, one-line errors -----------------------
+
+
+def _session(meta=None, history=None, edit=None, raw_manifest=None) -> bytes:
+    raw = session_bytes(
+        Session(
+            KAN([2, 3, 1], seed=0, device="cpu"),
+            meta or {"target": "y", "features": ["a", "b"]},
+            history or {},
+        )
+    )
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(files["manifest.json"])
+    if edit:
+        edit(manifest)
+    files["manifest.json"] = raw_manifest or json.dumps(manifest).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, data in files.items():
+            zf.writestr(n, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("widths", [[3, 5, 1], [2, [2, 1], [1, 1], 1], [4, 8, 8, 2]])
+def test_parameter_count_is_computed_without_building(widths):
+    model = KAN(widths, grid=7, k=3, seed=0, device="cpu")
+    assert _n_params(model.config()["widths"], [7] * (len(widths) - 1), 3) == sum(
+        v.numel() for k, v in model.state_dict().items() if k.startswith("layers.")
+    )
+
+
+@pytest.mark.parametrize(
+    "arch",
+    [
+        dict(widths=[512, 512, 1], grids=[1000, 1000], k=8),  # 2 GB if built
+        dict(widths=[1024] * 17, grids=[1000] * 16, k=8),  # 63 GiB if built
+        dict(widths=[2, 3, 1], grids=[1000, 1000], k=8),  # small, but the stored tensors are [2,3,1] grid 5
+    ],
+)
+def test_oversized_or_mismatched_models_are_refused_before_allocating(arch):
+    raw = _session(edit=lambda m: m["model"].update(arch))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(SessionError) as err:
+        load_session(raw)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KB: < 100 MB
+    assert "\n" not in str(err.value)
+    assert _n_params(arch["widths"], arch["grids"], arch["k"]) > MAX_PARAMS or "does not match" in str(
+        err.value
+    )
+
+
+DEEP = (
+    '{"format": "kan-studio/session", "version": 1, "meta": ' + "[" * 100_000 + "]" * 100_000 + "}"
+).encode()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        pytest.param(lambda: _session(raw_manifest=DEEP), id="deep-json"),
+        pytest.param(lambda: _session(edit=lambda m: m["undo"].update(limit=float("inf"))), id="undo-inf"),
+        pytest.param(lambda: _session(edit=lambda m: m["undo"].update(limit=float("nan"))), id="undo-nan"),
+        pytest.param(lambda: _session(edit=lambda m: m["undo"].update(limit="3")), id="undo-str"),
+        pytest.param(lambda: _session(edit=lambda m: m["undo"].update(steps=[1])), id="undo-step-int"),
+        pytest.param(lambda: _session({"target": "y", "features": 5}), id="features-int"),
+        pytest.param(lambda: _session({"target": ["y"], "features": ["a"]}), id="target-list"),
+        pytest.param(
+            lambda: _session({"target": "y", "features": ["a"], "steps_done": "abc"}), id="steps-str"
+        ),
+        pytest.param(
+            lambda: _session({"target": "y", "features": ["a"], "settings": [1]}), id="settings-list"
+        ),
+        pytest.param(lambda: _session(history={"step": 5}), id="history-int"),
+        pytest.param(lambda: _session(history={"step": [1], "train": ["x"]}), id="history-str"),
+        pytest.param(lambda: _session(history={"step": [1.5], "train": [1.0]}), id="history-step-float"),
+        pytest.param(lambda: _session(edit=lambda m: m.update(meta=[])), id="meta-list"),
+        pytest.param(
+            lambda: _session(edit=lambda m: m["model"].update(widths=[2, True, 1])), id="width-bool"
+        ),
+    ],
+)
+def test_malformed_manifests_are_one_line_session_errors(raw):
+    with pytest.raises(SessionError) as err:
+        load_session(raw())
+    assert "\n" not in str(err.value)
+
+
+def test_non_finite_curves_are_saved_as_null_and_read_back():
+    hist = {"step": [1, 2], "train": [0.5, float("nan")], "val_step": [2], "val": [float("inf")]}
+    s = load_session(
+        session_bytes(Session(KAN([2, 3, 1], seed=0, device="cpu"), {"features": ["a", "b"]}, hist))
+    )
+    assert s.history == {"step": [1, 2], "train": [0.5, None], "val_step": [2], "val": [None]}
