@@ -173,7 +173,7 @@ def decide(cells: Cells, codes: np.ndarray, sep: str, where) -> NumberFormat:
         return int(hit[0]) if len(hit) else None
 
     def cite(uid: int) -> str:
-        return f"'{cells.stripped[uid]}' ({where(uid)})"
+        return f"'{show(cells.stripped[uid])}' in {where(uid)}"
 
     dec = {c: u for c in ".," if (u := first(cells.decimal, c)) is not None}
     thou = {c: u for c in ".,' " if (u := first(cells.thousands, c)) is not None}
@@ -231,8 +231,8 @@ def decide(cells: Cells, codes: np.ndarray, sep: str, where) -> NumberFormat:
     if not fmt.notes and (fmt.thousands or fmt.decimal == ","):
         uid = thou.get(fmt.thousands) if fmt.thousands else dec.get(",")
         if uid is not None:
-            parts = ([f"thousands separator {_NAMES[fmt.thousands]}"] if fmt.thousands else []) + (
-                ["decimal comma"] if fmt.decimal == "," else []
+            parts = ([f"{_NAMES[fmt.thousands]} as thousands separator"] if fmt.thousands else []) + (
+                ["',' as decimal mark"] if fmt.decimal == "," else []
             )
             fmt.notes.append(
                 (f"numbers read with {' and '.join(parts)} (e.g. '{cells.stripped[uid]}' → {{}})", uid)
@@ -262,7 +262,8 @@ class Table:
     """The decisions about one file's cells: which rows and columns hold data, and how to read them."""
 
     def __init__(self, cells: pd.DataFrame, header: list[str], lines: np.ndarray, sep: str, notes: list[str]):
-        self.names = [str(c) for c in cells.columns]
+        names = [str(c) for c in cells.columns]
+        self.names = [h or c for h, c in zip(header, names)] if len(header) == len(names) else names
         self.header, self.sep, self.notes = header, sep, notes
         n, m = cells.shape
         flat = (
@@ -324,12 +325,14 @@ class Table:
             same &= np.isin(codes[:, j], np.flatnonzero(st == name))
         if same.any():
             self.keep &= ~same
-            self.notes.append(f"{lines(self.lines[same])} repeat the header (joined exports?): dropped")
+            verb = "repeats" if same.sum() == 1 else "repeat"
+            self.notes.append(f"{lines(self.lines[same])} {verb} the header (joined exports?): dropped")
         hashed = np.array([s.startswith("#") for s in st], bool)
         comment = hashed[codes[:, 0]] & (kind[:, 0] == TEXT) & (kind[:, 1:] == EMPTY).all(axis=1)
         if comment.any():
             self.keep &= ~comment
-            self.notes.append(f"{lines(self.lines[comment])}: comment ('#'): dropped")
+            first = show(st[codes[np.flatnonzero(comment)[0], 0]])
+            self.notes.append(f"{lines(self.lines[comment])} after the header: comment ('{first}'…): dropped")
         kept = np.flatnonzero(self.keep)
         if len(kept) > 1:
             self._units_row(kept[0], kept[1:])
