@@ -48,7 +48,8 @@ with right:
         type=["csv", "tsv", "txt"],
         key="upload",
         on_change=on_upload,
-        help="Comma, semicolon or tab separated, with a header row; decimal commas work with ';'.",
+        help="Comma, semicolon or tab separated, with a header row; the decimal mark and thousands separator"
+        " are read from the whole file, and every decision is listed below.",
     )
 
 if s.df is None:
@@ -81,6 +82,9 @@ c2.multiselect("Features", cols, default=ds.features, key=keys[1], on_change=on_
 for note in s.notes:
     st.warning(note)
 st.caption(f"Using {len(ds.y):,} rows: {ds.target} from {', '.join(ds.features)}.")
+if ds.report:
+    with st.expander("Column health: what the loader did with each column"):
+        st.dataframe(ds.report, width="stretch", hide_index=True)
 
 tab_preview, tab_stats, tab_plot = st.tabs(["Preview", "Statistics", "Target vs features"])
 tab_preview.dataframe(s.df.head(200), width="stretch", height=260)

@@ -378,7 +378,7 @@ def test_never_a_wrong_number_without_a_note(rows, fmt, errors):
         assert "\n" not in str(err)
         return
     if list(df.columns) != ["x", "y"]:  # every x cell was an error word
-        assert df.attrs["notes"] == ["column 'x' is empty: ignored"]
+        assert "column 'x' is empty: ignored" in df.attrs["notes"]
         return
     got = df.to_numpy(float)
     want = np.array(data, float)
