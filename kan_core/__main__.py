@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 from .errors import ConfigError, KanStudioError
+
+T = TypeVar("T")
 
 
 def _functions(_args: argparse.Namespace) -> int:
@@ -38,8 +44,7 @@ def _discover(args: argparse.Namespace) -> int:
     from .export import fingerprint, to_json
 
     df = read_table(args.data)
-    features = [f.strip() for f in args.features.split(",")] if args.features else None
-    functions = [f.strip() for f in args.functions.split(",")] if args.functions else None
+    features, functions = args.features, args.functions
     bar = tqdm(total=None, disable=not sys.stderr.isatty(), desc="discover", unit="route")
 
     def progress(info: dict) -> None:
@@ -59,13 +64,13 @@ def _discover(args: argparse.Namespace) -> int:
     )
     bar.close()
     for warning in result.warnings:
-        print(f"note: {warning}", file=sys.stderr)
+        print(f"note: {shown(warning)}", file=sys.stderr)
     print(f"{'complexity':>10s} {'val MSE':>12s} {'train MSE':>12s} {'score':>8s}  formula")
     for c in result.pareto:
         mark = "*" if c is result.best else " "
         print(f"{c.complexity:>10d} {c.val_mse:12.4g} {c.train_mse:12.4g} {c.score:8.3g} {mark} {c.expr}")
     m = result.metrics
-    print(f"\nbest: {args.target} = {result.best.expr}")
+    print(f"\nbest: {shown(args.target)} = {result.best.expr}")
     print(f"validation R² {m['val_r2']:.6g}, RMSE {m['val_rmse']:.4g}; {result.seconds:.1f} s")
     if args.out:
         X = df[result.variables].to_numpy(float)
@@ -85,9 +90,9 @@ def _inspect(args: argparse.Namespace) -> int:
     features = [str(f) for f in meta.get("features", [])] or [f"x{i + 1}" for i in range(model.widths[0])]
     print(f"session: {Path(args.session).name}")
     if meta.get("target"):
-        print(f"data: target {meta['target']}; features {', '.join(features)}")
+        print(f"data: target {shown(meta['target'])}; features {shown(', '.join(features))}")
     if meta.get("fingerprint"):
-        print(f"data fingerprint: {meta['fingerprint']}")
+        print(f"data fingerprint: {shown(meta['fingerprint'])}")
     grids = sorted({layer.grid for layer in model.layers})
     grid = "/".join(map(str, grids))
     print(f"model: widths {model.spec}, grid {grid}, k {model.k}, {model.n_params()} parameters")
@@ -109,10 +114,10 @@ def _inspect(args: argparse.Namespace) -> int:
         loss = curve[-1] if curve else float("nan")  # the studio saves "train"; fit()'s history "train_loss"
         print(f"training: {steps[-1]} steps, last train RMSE {loss:.4g}")
     undo, redo = s.undo.labels
-    print(f"undo: {len(undo)} step(s){': ' + ', '.join(undo) if undo else ''}; redo: {len(redo)}")
+    print(f"undo: {len(undo)} step(s){': ' + shown(', '.join(undo)) if undo else ''}; redo: {len(redo)}")
     try:
         expr = canonical(network_expr(model, safe_symbols(features)))
-        print(f"formula: {meta.get('target', 'y')} = {expr}")
+        print(f"formula: {shown(meta.get('target', 'y'))} = {expr}")
     except ModelError as err:
         print(f"formula: not available yet ({err})")
     return 0
@@ -151,9 +156,65 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def shown(text: object) -> str:
+    """User text made safe for a terminal line: control characters (escape sequences, newlines that
+    could forge a second `error:` line) are printed as Python escapes."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the project's one-line `error: …` (exit 2) instead of usage + error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {shown(message)}; see `{self.prog} --help`\n")
+
+
+def _checked(kind: str, convert: Callable[[str], T], ok: Callable[[T], bool]) -> Callable[[str], T]:
+    """An argparse type: `convert` the text, require `ok`, else one line naming what is expected."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {kind}, not {shown(repr(text))}")
+        return value
+
+    return parse
+
+
+def _names(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",")]
+    if any(not n for n in names) or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"needs distinct, non-empty comma-separated names, not {shown(repr(text))}"
+        )
+    return names
+
+
+def _out(text: str) -> Path:
+    """An output file whose folder exists and is writable (checked before any search starts)."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{shown(text)} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"folder {shown(str(path.parent))} does not exist; create it first")
+    if not os.access(path.parent, os.W_OK):
+        raise argparse.ArgumentTypeError(f"folder {shown(str(path.parent))} is not writable")
+    return path
+
+
+_budget = _checked("a finite number of seconds > 0", float, lambda v: math.isfinite(v) and v > 0)
+_count = _checked("an integer >= 0", int, lambda v: v >= 0)
+_positive = _checked("an integer >= 1", int, lambda v: v >= 1)
+_fraction = _checked("a number in (0, 1]", float, lambda v: math.isfinite(v) and 0 < v <= 1)
+_nonnegative = _checked("a finite number >= 0", float, lambda v: math.isfinite(v) and v >= 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print one line `error: …` and exit with status 2."""
-    ap = argparse.ArgumentParser(prog="python -m kan_core", description="KAN Studio engine")
+    ap = _Parser(prog="python -m kan_core", description="KAN Studio engine")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("functions", help="list the symbolic function library").set_defaults(run=_functions)
     sub.add_parser("datasets", help="list the built-in example datasets").set_defaults(run=_datasets)
@@ -163,28 +224,34 @@ def main(argv: list[str] | None = None) -> int:
     d = sub.add_parser("discover", help="find formulas for a CSV column")
     d.add_argument("data", help="CSV file (delimiter detected)")
     d.add_argument("--target", required=True, help="column to explain")
-    d.add_argument("--features", help="comma-separated input columns (default: all others)")
-    d.add_argument("--seconds", type=float, default=60.0, help="time budget (default 60)")
-    d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--r2-threshold", type=float, default=0.99, help="edge fits below are not auto-snapped")
-    d.add_argument("--functions", help="comma-separated subset of the library (see `functions`)")
-    d.add_argument("--out", help="write the JSON report here")
+    d.add_argument("--features", type=_names, help="comma-separated input columns (default: all others)")
+    d.add_argument("--seconds", type=_budget, default=60.0, help="time budget (default 60)")
+    d.add_argument("--seed", type=_count, default=0)
+    d.add_argument(
+        "--r2-threshold", type=_fraction, default=0.99, help="edge fits below are not auto-snapped"
+    )
+    d.add_argument("--functions", type=_names, help="comma-separated subset of the library (see `functions`)")
+    d.add_argument("--out", type=_out, help="write the JSON report here")
     d.set_defaults(run=_discover)
     b = sub.add_parser("bench", help="run discover on a benchmark CSV and judge it as SRBench does")
     b.add_argument("formulas", help="CSV with columns id, formula, output, variables, n_vars")
-    b.add_argument("--ids", type=lambda s: [i.strip() for i in s.split(",")], help="comma-separated ids")
-    b.add_argument("--noise", type=float, default=0.0, help="target noise std as a fraction of its RMS")
-    b.add_argument("--samples", type=int, default=10_000, help="training points per equation")
-    b.add_argument("--seconds", type=float, default=60.0, help="time budget per equation (default 60)")
-    b.add_argument("--seed", type=int, default=0)
-    b.add_argument("--jobs", type=int, default=2, help="equations run in parallel (default 2)")
-    b.add_argument("--out", required=True, help="JSON report; a Markdown table goes next to it (.md)")
+    b.add_argument("--ids", type=_names, help="comma-separated ids")
+    b.add_argument(
+        "--noise", type=_nonnegative, default=0.0, help="target noise std as a fraction of its RMS"
+    )
+    b.add_argument("--samples", type=_positive, default=10_000, help="training points per equation")
+    b.add_argument("--seconds", type=_budget, default=60.0, help="time budget per equation (default 60)")
+    b.add_argument("--seed", type=_count, default=0)
+    b.add_argument("--jobs", type=_positive, default=2, help="equations run in parallel (default 2)")
+    b.add_argument(
+        "--out", type=_out, required=True, help="JSON report; a Markdown table goes next to it (.md)"
+    )
     b.set_defaults(run=_bench)
     args = ap.parse_args(argv)
     try:
         return args.run(args)
     except KanStudioError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {shown(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

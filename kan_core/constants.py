@@ -12,7 +12,7 @@ from scipy.optimize import least_squares
 
 from ._runtime import Overtime, time_limited
 from .errors import ModelError
-from .formula import MAX_COMPLEXITY, SYMPY_SECONDS, canonical, complexity, evaluate, lambdify, tidy
+from .formula import MAX_COMPLEXITY, canonical, complexity, evaluate, lambdify, sympy_seconds, tidy
 
 MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
 
@@ -203,28 +203,28 @@ def fit_formula(
     # Two passes: snapping can expose structure ((…)**1.0 becomes (…)) that expanding then turns
     # into plain coefficients, e.g. 9.4e5·(0.032·u² + 0.032·v²) → u²/2 + v²/2.
     for _ in range(2):
-        cf = ConstantFit(_expanded(expr), symbols, X, y, relative=spans_decades(y))
-        cf.deadline = max(deadline, time.perf_counter() + 3.0)  # a late route still gets a short refit
+        cf = ConstantFit(_expanded(expr, deadline), symbols, X, y, relative=spans_decades(y))
+        cf.deadline = deadline  # callers give a late route its grace (discover: within the budget)
         cf.refit()
         # Polishing constants pays for accurate or small formulas; a poor large one is not worth it.
         accurate = cf.mse() <= 1e-3 * cf.scale
         steps += [cf.expr()] + (cf.snap(deadline=deadline) if accurate or len(cf.values) <= 6 else [])
         cf.refit()
-        final = Fitted(tidy(cf.expr(), symbols, X), cf.mse())
+        final = Fitted(tidy(cf.expr(), symbols, X, deadline), cf.mse())
         floats = len(final.expr.atoms(sp.Float))
         if best is None or (floats < len(best.expr.atoms(sp.Float)) and final.mse <= best.mse * (1 + 1e-3)):
             best = final
-        if not floats or time.perf_counter() > deadline or _expanded(final.expr) == final.expr:
+        if not floats or time.perf_counter() > deadline or _expanded(final.expr, deadline) == final.expr:
             break
         expr = final.expr
     best.steps = steps
     return best
 
 
-def _expanded(expr: sp.Expr) -> sp.Expr:
+def _expanded(expr: sp.Expr, deadline: float = math.inf) -> sp.Expr:
     """canonical(expr) within the SymPy time limit, unless it grows past MAX_COMPLEXITY."""
     try:  # expanding nested products of sums can take minutes; then keep the composed form
-        out = time_limited(lambda: canonical(expr), SYMPY_SECONDS)
+        out = time_limited(lambda: canonical(expr), sympy_seconds(deadline))
     except Overtime:
         return expr
     return out if complexity(out) <= max(MAX_COMPLEXITY, complexity(expr)) else expr

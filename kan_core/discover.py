@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ import torch
 
 from .constants import fit_formula
 from .data import prepare
-from .errors import KanStudioError
+from .errors import ConfigError, DataError, KanStudioError
 from .formula import evaluate, network_expr, safe_symbols
 from .model import KAN
 from .pareto import Candidate, Scorer
@@ -65,8 +66,15 @@ def discover(
     the validation loss.
     """
     start = time.perf_counter()
+    check_budget(seconds)
+    if not (_is_count(seed) and math.isfinite(r2_threshold) and 0 < r2_threshold <= 1):
+        raise ConfigError("seed must be an integer ≥ 0 and r2_threshold a number in (0, 1]")
+    if not 0 <= val_fraction < 1:
+        raise ConfigError(f"val_fraction must be in [0, 1), not {val_fraction!r}")
+    end = start + seconds  # every route, refit and SymPy rewrite ends by here
     torch.manual_seed(seed)
     ds = prepare(data, target, features)
+    check_scale(ds)
     X, y, names = ds.X, ds.y, ds.features
     symbols = safe_symbols(names)
     n_val = 0 if ds.small else int(round(val_fraction * len(y)))
@@ -82,13 +90,15 @@ def discover(
         if callback:
             callback({"route": name, "done": i, "total": len(todo), "elapsed": elapsed})
         t0 = time.perf_counter()
-        deadline = time.perf_counter() + max(5.0, (seconds - elapsed) / 2)
+        deadline = min(end, t0 + max(5.0, (end - t0) / 2))
         try:
             found, composed = [], None
             for expr, network in run(X[tr], y[tr], symbols, seed, deadline):
                 net = network(X[tr]) if network else None
                 composed = _net_error(expr, symbols, X[tr], net)
-                fitted = fit_formula(expr, symbols, X[tr], y[tr], deadline=deadline)
+                # A route that used its whole share still gets a short refit, within the budget.
+                refit_by = min(end, max(deadline, time.perf_counter() + 3.0))
+                fitted = fit_formula(expr, symbols, X[tr], y[tr], deadline=refit_by)
                 for variant in [fitted.expr, *fitted.steps]:
                     add(variant, name, _net_error(variant, symbols, X[tr], net))
                 found.append(str(fitted.expr))
@@ -102,10 +112,10 @@ def discover(
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
         # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
     best = sc.select()[1]
-    if best.expr.atoms(sp.Float) and best.route != "constant" and time.perf_counter() < start + seconds:
+    if best.expr.atoms(sp.Float) and best.route != "constant" and time.perf_counter() < end - 0.5:
         # Late routes leave constants unsnapped (kappa**1.000003): polish the winner in what is left.
         try:
-            polished = fit_formula(best.expr, symbols, X[tr], y[tr], deadline=start + seconds)
+            polished = fit_formula(best.expr, symbols, X[tr], y[tr], deadline=end)
             for variant in [polished.expr, *polished.steps]:
                 add(variant, f"{best.route}, polished", best.net_error)
         except ROUTE_ERRORS:
@@ -114,6 +124,58 @@ def discover(
     return Result(
         names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed, ds.warnings
     )
+
+
+def check_budget(seconds: object) -> float:
+    """A time budget must be a finite number of seconds > 0 (NaN or ∞ would never end).
+
+    Raises
+    ------
+    ConfigError
+        Naming the value and the fix.
+    """
+    ok = isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+    if not ok or not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigError(f"the time budget must be a finite number of seconds > 0, not {seconds!r}")
+    return float(seconds)
+
+
+MAX_MAGNITUDE = 1e100  # beyond this (or below its inverse) squared errors leave float64's range
+
+
+def check_scale(ds) -> None:
+    """Refuse columns whose scale no formula fit can handle in float64: a value beyond ±1e100 (one
+    outlier of 1e250 makes every squared error infinite), a column whose largest value is below
+    1e-100, or a target that is the same in all but a few rows.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the value and the fix.
+    """
+    for name, col in zip([*ds.features, ds.target], [*ds.X.T, ds.y]):
+        big = np.abs(col)
+        top = int(np.argmax(big))
+        if big[top] > MAX_MAGNITUDE:
+            raise DataError(
+                f"column {name!r} holds the value {col[top]:.6g}, beyond ±{MAX_MAGNITUDE:.0e}; "
+                "fix or drop that row, or rescale the column (other units)"
+            )
+        if 0 < big[top] < 1 / MAX_MAGNITUDE:
+            raise DataError(
+                f"column {name!r} is at most {big[top]:.3g} in size, below {1 / MAX_MAGNITUDE:.0e}; "
+                "rescale it (other units) before fitting"
+            )
+    values, counts = np.unique(ds.y, return_counts=True)
+    if len(ds.y) - counts.max() < 3:
+        raise DataError(
+            f"the target {ds.target!r} is {values[np.argmax(counts)]:.4g} in all but "
+            f"{len(ds.y) - counts.max()} row(s); there is nothing to fit a formula to"
+        )
+
+
+def _is_count(v: object) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
 
 
 def network_formulas(

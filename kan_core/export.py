@@ -109,7 +109,7 @@ def to_json(result, data_fingerprint: str | None = None) -> dict:
         "routes": result.routes,
         "seconds": result.seconds,
         "seed": result.seed,
-        "data": {"fingerprint": data_fingerprint},
+        "data": {"fingerprint": data_fingerprint, "notes": list(result.warnings)},
         "versions": {
             "kan_core": __version__,
             "torch": torch.__version__,

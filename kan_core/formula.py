@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import keyword
+import math
 import re
+import time
 import unicodedata
 from functools import lru_cache
 
@@ -154,12 +156,20 @@ def canonical(expr: sp.Expr) -> sp.Expr:
     return sp.expand(expr, power_exp=False, power_base=False, log=False)
 
 
-def tidy(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray) -> sp.Expr:
-    """The simplest equivalent form among canonical and (for small formulas) simplify()."""
+def sympy_seconds(deadline: float = math.inf) -> float:
+    """The time one SymPy rewrite may take: SYMPY_SECONDS, less when the deadline is nearer
+    (at least 0.05 s, so a late formula still gets its quick canonical form)."""
+    return max(0.05, min(SYMPY_SECONDS, deadline - time.perf_counter()))
+
+
+def tidy(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, deadline: float = math.inf) -> sp.Expr:
+    """The simplest equivalent form among canonical and (for small formulas, before the deadline)
+    simplify()."""
     options = [expr]
-    for rewrite in (canonical, sp.simplify) if complexity(expr) <= 60 else (canonical,):
+    late = time.perf_counter() + 0.5 > deadline
+    for rewrite in (canonical, sp.simplify) if complexity(expr) <= 60 and not late else (canonical,):
         try:
-            options.append(time_limited(lambda f=rewrite: f(expr), SYMPY_SECONDS))
+            options.append(time_limited(lambda f=rewrite: f(expr), sympy_seconds(deadline)))
         except (Overtime, TypeError, ValueError, RecursionError):
             pass
     ref = evaluate(expr, symbols, X[:200])

@@ -83,7 +83,9 @@ def simple_ratio(v: float, max_den: int = 3) -> Fraction:
     return min((Fraction(round(v * q), q) for q in range(1, max_den + 1)), key=lambda f: abs(float(f) - v))
 
 
-def fit_index(X: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float, np.ndarray]:
+def fit_index(
+    X: np.ndarray, y: np.ndarray, seed: int = 0, deadline: float = math.inf
+) -> tuple[np.ndarray, float, np.ndarray]:
     """(b, 1 − R², a) for positive X, fitting log|y|; b scaled so that max |b_i| = 1.
 
     Rows are weighted by |y| so that additive noise does not swamp the logs of small values, and
@@ -94,10 +96,17 @@ def fit_index(X: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[np.ndarray, 
     X, y = X[::step], y[::step]
     w = np.abs(y) / np.abs(y).max()  # a zero of y (cos θ at π/2) then has no weight in log space
     fit = IndexFit(np.log(X), np.log(np.where(y == 0, 1.0, np.abs(y))), w)
-    best = min(
-        (minimize(fit.loss, s, method="BFGS", options={"maxiter": 200}) for s in fit.starts(seed)),
-        key=lambda r: r.fun,
-    )
+
+    def on_time(intermediate_result) -> None:  # SciPy ends the search on StopIteration
+        if time.perf_counter() > deadline:
+            raise StopIteration
+
+    runs = []
+    for start in fit.starts(seed):
+        if runs and time.perf_counter() > deadline:
+            break  # the first start always runs (stopped at its first iteration if late)
+        runs.append(minimize(fit.loss, start, method="BFGS", options={"maxiter": 200}, callback=on_time))
+    best = min(runs, key=lambda r: r.fun)
     b = best.x / np.abs(best.x).max()
     loss = fit.loss(b)
     snapped = np.array([float(simple_ratio(v, 4)) for v in b])
@@ -150,7 +159,7 @@ def index_route(
     Every choice of M and of u or 1/u first gets the quick brute-force search of g; only when
     none is exact do the choices get full one-variable searches, the most promising first.
     """
-    b, loss, a = fit_index(X, y, seed)
+    b, loss, a = fit_index(X, y, seed, deadline)
     # Snapped entries of b are floats of p/q: keep them exact (v/c, not v**1.0/c**1.0).
     exps_b = [r if float(r) == v else v for v, r in zip(b, (simple_ratio(v, 4) for v in b))]
     T = np.log(X)
@@ -175,6 +184,8 @@ def index_route(
 
     quick = []
     for exps_a, orient in choices:
+        if quick and time.perf_counter() > deadline:
+            break
         u, r = frame(exps_a, orient)
         found = [compose(exps_a, orient, g) for g in one_variable(u, r, u_sym, functions)]
         quick.append(min(found, default=math.inf))
@@ -183,7 +194,7 @@ def index_route(
         if not tried or min(tried, key=lambda t: t[0])[0] > 1e-3 * float(np.var(y)):
             raise ModelError(f"not a single-index law (1 − R² = {loss:.2g} in log space)")
     elif min(quick) > tiny:
-        for _, (exps_a, orient) in sorted(zip(quick, choices), key=lambda t: t[0]):
+        for _, (exps_a, orient) in sorted(zip(quick, choices[: len(quick)]), key=lambda t: t[0]):
             seconds = deadline - time.perf_counter()
             if seconds < 1.0:
                 break

@@ -49,19 +49,27 @@ def _snap_all(model: KAN, X, y, r2_threshold: float, functions: list[str] | None
     Past the deadline every remaining edge takes its best fit in one pass: a rough formula that
     the constant refit can still polish is worth more than none.
     """
+    stop = _until(deadline)
     while True:
-        if time.perf_counter() > deadline:
+        if stop.is_set():
             return auto_snap(model, X, y, -math.inf, functions, retrain_steps=0)[0]
-        model, report = auto_snap(model, X, y, r2_threshold, functions, retrain_steps=15)
+        model, report = auto_snap(model, X, y, r2_threshold, functions, retrain_steps=15, stop_event=stop)
         left = [r for r in report if not r["accepted"]]
         if not left:
+            return model
+        if stop.is_set():  # out of time: the fits just computed snap the rest (no second pass)
+            for r in left:
+                b = r["best"]
+                model.layers[r["layer"]].set_symbolic(
+                    r["i"], r["j"], b["fn"], (b["a"], b["b"], b["c"], b["d"])
+                )
             return model
         if len(left) < len(report):
             continue  # progress: the retrained network may now have cleaner edges
         top = max(left, key=lambda r: r["best"]["r2"])
         best = edge_fits(model, X, top["layer"], top["i"], top["j"], functions)[0]
         model.layers[top["layer"]].set_symbolic(top["i"], top["j"], best.fn, (best.a, best.b, best.c, best.d))
-        fit(model, X, y, steps=15, opt="lbfgs")
+        fit(model, X, y, steps=15, opt="lbfgs", stop_event=stop)
 
 
 def _kan_route(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -209,13 +210,15 @@ def auto_snap(
     functions: list[str] | None = None,
     retrain_steps: int = 5,
     retrain_rows: int = 512,
+    stop_event: threading.Event | None = None,
 ) -> tuple[KAN, list[dict]]:
     """Snap every edge whose best fit reaches `r2_threshold` (flat edges become constants).
 
     Layers are snapped in order, each on the inputs the already-snapped layers produce; then the
     remaining parameters, affine constants included, are retrained briefly on (X, y) so errors do
     not compound (LBFGS, `retrain_steps` steps on at most `retrain_rows` evenly spaced rows).
-    Returns the new model and one report row per edge considered.
+    Returns the new model and one report row per edge considered; `stop_event` ends the retraining
+    early (discovery sets it at its deadline).
     """
     from .train import fit as train
 
@@ -233,5 +236,5 @@ def auto_snap(
             report.append({"layer": li, "i": i, "j": j, "accepted": accepted, "best": best.as_dict()})
     if y is not None and retrain_steps > 0:
         step = max(1, len(X) // retrain_rows)  # a short polish needs no more rows than this
-        train(new, X[::step], y[::step], steps=retrain_steps, opt="lbfgs")
+        train(new, X[::step], y[::step], steps=retrain_steps, opt="lbfgs", stop_event=stop_event)
     return new, report

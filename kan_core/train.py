@@ -61,6 +61,10 @@ def as_tensors(model: KAN, X, y) -> tuple[torch.Tensor, torch.Tensor]:
     return X, y
 
 
+class _Stopped(Exception):
+    """Raised inside an LBFGS closure when the stop event is set, so a stop needs no full step."""
+
+
 def fit(
     model: KAN,
     X,
@@ -101,6 +105,12 @@ def fit(
         raise ConfigError(f"unknown optimizer {opt!r}; use 'adam' or 'lbfgs'")
     if steps < 0:
         raise ConfigError(f"steps must be >= 0, got {steps}")
+    for name, value in (("lr", lr), ("lamb", lamb), ("lamb_l1", lamb_l1), ("lamb_entropy", lamb_entropy)):
+        positive = name == "lr"
+        if value is not None and not (math.isfinite(value) and (value > 0 if positive else value >= 0)):
+            raise ConfigError(f"{name} must be a finite number {'> 0' if positive else '>= 0'}, got {value}")
+    if grid_eps != grid_eps or not 0 <= grid_eps <= 1:
+        raise ConfigError(f"grid_eps must be in [0, 1], got {grid_eps}")
     if not 0.0 <= val_fraction < 1.0:
         raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction}")
     X, y = as_tensors(model, X, y)
@@ -170,6 +180,8 @@ def fit(
         log_now = step % log_every == 0 or step == steps
 
         def closure(xb: torch.Tensor = xb, yb: torch.Tensor = yb) -> torch.Tensor:
+            if stop_event is not None and stop_event.is_set():
+                raise _Stopped
             optimizer.zero_grad(set_to_none=True)
             total = objective(xb, yb)[0]
             total.backward()
@@ -183,7 +195,15 @@ def fit(
                 snapshot = _copy_state(model), step - lag
             optimizer.step()
         else:
-            optimizer.step(closure)
+            before = [p.detach().clone() for p in params] if stop_event is not None else None
+            try:
+                optimizer.step(closure)
+            except _Stopped:  # mid-step (one LBFGS step is up to 25 evaluations): undo the partial step
+                with torch.no_grad():
+                    for p, b in zip(params, before or []):
+                        p.copy_(b)
+                hist.status, hist.message = "stopped", f"stopped by request after step {step - 1}"
+                break
             with torch.no_grad():
                 _, mse, reg = objective(xb, yb)
             if log_now and step % snapshot_every == 0:

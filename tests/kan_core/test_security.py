@@ -5,21 +5,31 @@ from __future__ import annotations
 
 import io
 import json
+import math
+import os
 import resource
+import subprocess
+import sys
+import threading
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy as sp
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kan_core import KAN
-from kan_core.errors import DataError, SessionError
+from kan_core import KAN, fit
+from kan_core._runtime import Overtime, time_limited
+from kan_core.discover import discover
+from kan_core.errors import ConfigError, DataError, SessionError
 from kan_core.examples import parse_formula, sample_formula
 from kan_core.export import latex_text, to_latex, to_python
-from kan_core.formula import evaluate, safe_symbols
+from kan_core.formula import evaluate, safe_symbols, tidy
 from kan_core.session import MAX_PARAMS, Session, _n_params, load_session, session_bytes
 
 X = np.random.default_rng(0).uniform(0.1, 0.9, (7, 2))
@@ -249,3 +259,139 @@ def test_non_finite_curves_are_saved_as_null_and_read_back():
         session_bytes(Session(KAN([2, 3, 1], seed=0, device="cpu"), {"features": ["a", "b"]}, hist))
     )
     assert s.history == {"step": [1, 2], "train": [0.5, None], "val_step": [2], "val": [None]}
+
+
+# ----- budgets, limits off the main thread, scale, arguments --------------------------------
+def _slow() -> int:
+    time.sleep(30)
+    return 1
+
+
+def test_time_limit_holds_off_the_main_thread():
+    out: dict = {}
+
+    def run():
+        t0 = time.perf_counter()
+        try:
+            time_limited(_slow, 0.5)
+        except Overtime:
+            out["overtime"] = time.perf_counter() - t0
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(10)
+    assert 0.4 < out["overtime"] < 3.0
+    box: dict = {}
+    worker = threading.Thread(
+        target=lambda: box.update(v=time_limited(lambda: sp.expand((sp.Symbol("a") + 1) ** 3), 5))
+    )
+    worker.start()
+    worker.join(10)
+    assert box["v"] == sp.expand((sp.Symbol("a") + 1) ** 3)  # results come back from the child
+
+
+def test_tidy_in_a_thread_respects_the_sympy_limit():
+    x, y = safe_symbols(["x", "y"])
+    expr = sp.cosh(2.3 * x + 1.1) ** 3 * sp.sinh(0.7 * y - 0.2) ** 4 + sp.tanh(1.9 * x * y) ** 3
+    data = np.random.default_rng(0).uniform(-1, 1, (50, 2))
+    worker = threading.Thread(target=tidy, args=(expr, [x, y], data), daemon=True)
+    t0 = time.perf_counter()
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive() and time.perf_counter() - t0 < 15  # 2 rewrites × 2 s + forks
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -5, 0, "5", True])
+def test_budgets_must_be_finite_and_positive(seconds):
+    df = pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [2.0, 4, 6, 8.5]})
+    with pytest.raises(ConfigError):
+        discover(df, "y", seconds=seconds)
+
+
+@pytest.mark.slow
+def test_discover_keeps_its_budget_on_a_hard_table():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0.5, 2.0, (3000, 8))
+    y = X[:, 0] * X[:, 1] + np.sin(3 * X[:, 2]) + X[:, 3] ** 2 + np.exp(-X[:, 5] * X[:, 6]) + np.cos(X[:, 7])
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)]).assign(y=y)
+    t0 = time.perf_counter()
+    discover(df, "y", seconds=4, seed=0)
+    assert time.perf_counter() - t0 < 4 * 1.1 + 2.0  # budget + 10% + start-up (prepare, first imports)
+
+
+@pytest.mark.parametrize(
+    "y_edit, message",
+    [
+        (lambda y: y.__setitem__(3, 1e250), "beyond"),
+        (lambda y: y.__setitem__(3, -1e120), "beyond"),
+        (lambda y: y.__imul__(1e-300), "rescale"),
+        (lambda y: (y.__imul__(0), y.__setitem__(5, 1.0)), "nothing to fit"),
+    ],
+)
+def test_extreme_scales_are_one_line_data_errors(y_edit, message):
+    x = np.random.default_rng(0).uniform(1, 2, 100)
+    y = 2 * x
+    y_edit(y)
+    with pytest.raises(DataError, match=message) as err:
+        discover(pd.DataFrame({"x": x, "y": y}), "y", seconds=2)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "kw", [{"lr": float("nan")}, {"lr": -1.0}, {"lr": 0.0}, {"lamb": -0.1}, {"lamb": math.inf}]
+)
+def test_training_rates_must_be_finite(kw):
+    X = torch.rand(20, 2)
+    with pytest.raises(ConfigError):
+        fit(KAN([2, 2, 1], seed=0, device="cpu"), X, X.sum(1), steps=2, **kw)
+
+
+def test_training_stops_within_an_lbfgs_step():
+    X = torch.rand(2000, 4)
+    model = KAN([4, 8, 1], grid=10, seed=0, device="cpu")
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    t0 = time.perf_counter()
+    hist = fit(model, X, X.sum(1), steps=10_000, opt="lbfgs", stop_event=stop)
+    assert time.perf_counter() - t0 < 1.5 and hist.status == "stopped"
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def _cli(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "kan_core", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--seed", "-1"],
+        ["--features", "x,x"],
+        ["--features", "x,,z"],
+        ["--out", "missing_dir/r.json"],
+        ["--out", "."],
+        ["--seconds", "-5"],
+        ["--seconds", "nan"],
+        ["--seconds", "inf"],
+        ["--r2-threshold", "nan"],
+        ["--r2-threshold", "1.5"],
+    ],
+)
+def test_cli_arguments_are_checked_before_the_search(tmp_path, extra):
+    (tmp_path / "d.csv").write_text("x,z,y\n" + "\n".join(f"{i},{i % 3},{2 * i}" for i in range(20)))
+    t0 = time.perf_counter()
+    proc = _cli("discover", "d.csv", "--target", "y", "--seconds", "30", *extra, cwd=tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1 and proc.stderr.startswith("error: ")
+    assert time.perf_counter() - t0 < 20  # refused before a 30 s search
+
+
+def test_cli_escapes_control_characters_in_names(tmp_path):
+    (tmp_path / "d.csv").write_text("x,z,y\n1,2,3\n")
+    proc = _cli("discover", "d.csv", "--target", "y\x1b[31m\nerror: forged", "--seconds", "1", cwd=tmp_path)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "\x1b" not in proc.stderr
