@@ -306,6 +306,10 @@ class Table:
             self.notes.append(uid_note.format(f"{columns[self.names[j]][r]:.10g}"))
         df = pd.DataFrame(columns, index=pd.Index(self.lines[rows], name="line"))
         df = self._row_numbers(df)
+        if df.shape[1] == 0:
+            raise DataError(
+                "every column is empty (no numbers and no text); check the file and its delimiter"
+            )
         df.attrs.update(notes=self.notes, units=self.units, missing=missing, index="line")
         return df
 
