@@ -8,6 +8,8 @@ import torch
 
 from kan_core import KAN
 
+from .text import plotly_text
+
 INK, SNAP, LOCK, PICK, FAINT = "#1f3b73", "#1a9850", "#7b3294", "#f46d43", "#c8c8c8"
 CURVE_POINTS = 40
 BOX_H = 0.36  # height of an edge's inset curve, in layer spacings
@@ -64,6 +66,7 @@ def network_figure(
     Line opacity shows the edge's attribution score; snapped edges are green with their function's
     name, pruned edges are gone. Invisible markers along every edge carry its id for clicks.
     """
+    names, target = [plotly_text(n) for n in names], plotly_text(target)  # shown as typed
     scores = [s / (s.max() + 1e-30) for s in model.edge_scores(X)["edges"]]
     curves = [model.edge_curves(li, CURVE_POINTS, raw_units=False)[1] for li in range(len(model.layers))]
     from kan_core import library
@@ -228,6 +231,7 @@ def edge_figure(
     x: np.ndarray, phi: np.ndarray, inputs: np.ndarray, xlabel: str, fit: tuple | None = None
 ) -> go.Figure:
     """One edge's curve over its inputs' range, a histogram of those inputs, a suggestion overlaid."""
+    xlabel = plotly_text(xlabel)
     fig = go.Figure()
     fig.add_trace(
         go.Histogram(x=inputs, nbinsx=30, yaxis="y2", marker=dict(color=FAINT), opacity=0.6, name="inputs")
@@ -251,6 +255,7 @@ def edge_figure(
 
 def importance_figure(names: list[str], scores: list[float]) -> go.Figure:
     """Input columns ranked by attribution."""
+    names = [plotly_text(n) for n in names]
     order = np.argsort(scores)
     fig = go.Figure(
         go.Bar(
@@ -262,6 +267,7 @@ def importance_figure(names: list[str], scores: list[float]) -> go.Figure:
 
 def prediction_figure(y: np.ndarray, pred: np.ndarray, target: str) -> go.Figure:
     """Predicted against actual with the identity line."""
+    target = plotly_text(target)
     lo, hi = float(min(y.min(), pred.min())), float(max(y.max(), pred.max()))
     fig = go.Figure(
         [
@@ -278,6 +284,7 @@ def prediction_figure(y: np.ndarray, pred: np.ndarray, target: str) -> go.Figure
 
 def _panels(columns: list, y, names: list[str], ytitle: str) -> go.Figure:
     """y against each of the first 6 columns, one panel each, shared y axis."""
+    names, ytitle = [plotly_text(n) for n in names], plotly_text(ytitle)
     from plotly.subplots import make_subplots
 
     k = min(len(names), 6)

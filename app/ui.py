@@ -11,6 +11,7 @@ from kan_core.errors import KanStudioError
 
 from .services import TrainSettings
 from .state import DEFAULT_EXAMPLE, Studio
+from .text import md
 
 
 def studio() -> Studio:
@@ -33,7 +34,7 @@ def show_flash() -> None:
     shape between runs, so the browser never shows a stale copy of the widgets below."""
     with st.container():
         for kind, text in st.session_state.pop("flash", []):
-            getattr(st, kind)(text)
+            getattr(st, kind)(md(text))  # messages carry file and column names: shown as typed
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from app.plots import scatter_figure
+from app.text import md
 from app.ui import flash, reported, show_flash, studio
 from kan_core.examples import catalog
 
@@ -56,7 +57,7 @@ if s.df is None:
     st.info("Upload a CSV or choose an example dataset to begin.")
     st.stop()
 
-st.caption(f"**{s.source}** — {len(s.df):,} rows × {s.df.shape[1]} columns")
+st.caption(f"**{md(s.source)}** — {len(s.df):,} rows × {s.df.shape[1]} columns")
 if s.entry:
     law = s.entry.get("formula")
     st.caption(
@@ -80,8 +81,8 @@ keys = (f"target_{s.data_id}", f"features_{s.data_id}")
 c1.selectbox("Target", cols, index=cols.index(ds.target), key=keys[0], on_change=on_columns, args=keys)
 c2.multiselect("Features", cols, default=ds.features, key=keys[1], on_change=on_columns, args=keys)
 for note in s.notes:
-    st.warning(note)
-st.caption(f"Using {len(ds.y):,} rows: {ds.target} from {', '.join(ds.features)}.")
+    st.warning(md(note))
+st.caption(f"Using {len(ds.y):,} rows: {md(ds.target)} from {md(', '.join(ds.features))}.")
 if ds.report:
     with st.expander("Column health: what the loader did with each column"):
         st.dataframe(ds.report, width="stretch", hide_index=True)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from app.plots import prediction_figure, residual_figure
 from app.services import fmt
+from app.text import md
 from app.ui import show_flash, studio
 from kan_core.errors import KanStudioError
 from kan_core.export import to_json, to_latex, to_python
@@ -34,7 +35,7 @@ with st.expander("Discover formulas automatically", expanded=s.model is None and
                 status.update(label=f"Done in {res.seconds:.1f} s", state="complete")
             except KanStudioError as err:
                 status.update(label="Discovery failed", state="error")
-                st.error(str(err))
+                st.error(md(err))
 
 results = {}
 if s.model is not None:
@@ -42,7 +43,7 @@ if s.model is not None:
         with st.spinner("Reading the network as a formula…"):
             results["Snapped network"] = s.network_formula()
     except KanStudioError as err:
-        st.info(f"Formula from the network: {err}. (Network page → Auto-snap, or Discover above.)")
+        st.info(f"Formula from the network: {md(err)}. (Network page → Auto-snap, or Discover above.)")
 if "discover" in s.results:
     results["Discover"] = s.results["discover"]
 if not results:
@@ -53,7 +54,7 @@ source = st.radio("Formula from", list(results), horizontal=True) if len(results
 res = results[source]
 best, syms, names = res.best, res.symbols, res.variables
 
-st.subheader(f"{ds.target} =")
+st.subheader(f"{md(ds.target)} =")
 st.latex(f"{to_latex(best.expr, syms, names)}")
 m = res.metrics
 net = m.get("formula_vs_network")
@@ -63,7 +64,7 @@ c2.metric("RMSE (validation)", fmt(m["val_rmse"]))
 c3.metric("vs network (rel. RMS)", fmt(net) if net is not None else "–")
 c4.metric("complexity", best.complexity)
 for w in res.warnings:
-    st.caption(w)
+    st.caption(md(w))
 
 st.subheader("Accuracy / complexity trade-off")
 pareto = pd.DataFrame(

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.plots import edge_figure, edge_from_points, importance_figure, network_figure
 from app.services import edge_detail, edge_table, fit_curve, fmt
+from app.text import md
 from app.ui import action, reported, show_flash, studio
 from kan_core.symbolic import edge_fits
 
@@ -93,7 +94,7 @@ if s.selected is not None:
         src = names[i] if li == 0 else f"hidden node {i}"
         dst = target if li == len(s.model.layers) - 1 else f"hidden node {j}"
         state = next(e for e in s.model.edges() if (e["layer"], e["i"], e["j"]) == s.selected)
-        st.caption(f"{src} → {dst}; now: {state['state']}{', locked' if state['locked'] else ''}")
+        st.caption(f"{md(src)} → {md(dst)}; now: {state['state']}{', locked' if state['locked'] else ''}")
         key = ("fits", s.version, s.selected)
         if st.session_state.get("fits_key") != key:
             st.session_state["fits"] = edge_fits(s.model, X, li, i, j)[:5]

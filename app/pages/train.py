@@ -4,6 +4,7 @@ import streamlit as st
 
 from app.plots import loss_figure
 from app.services import DEVICES, MAX_STEPS, OPTIMIZERS, TrainSettings, device_label, fmt
+from app.text import md
 from app.ui import action, show_flash, studio
 
 s = studio()
@@ -47,11 +48,11 @@ if ds is None:
 try:
     widths = settings.widths(len(ds.features))
     st.caption(
-        f"Network {widths}: {ds.target} from {', '.join(ds.features)}; {len(ds.y):,} rows"
+        f"Network {widths}: {md(ds.target)} from {md(', '.join(ds.features))}; {len(ds.y):,} rows"
         + (" (tiny data: no validation split)" if ds.small else ", 20% held out for validation")
     )
 except Exception as err:  # a bad hidden-width text: explain, keep the page usable
-    st.error(str(err))
+    st.error(md(err))
 
 b1, b2, b3, _ = st.columns([1, 1, 1, 3])
 b1.button("Train", type="primary", on_click=action(s.train, settings), disabled=s.training)
