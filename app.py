@@ -8,6 +8,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import streamlit as st  # noqa: E402
 
+from kan_core._runtime import tune_malloc  # noqa: E402
+
+tune_malloc()  # the studio server is a process of its own: keep freed tensor memory (see _runtime)
+
 from app.ui import flash, reported, studio  # noqa: E402
 
 st.set_page_config(page_title="KAN Studio", page_icon="🧮", layout="wide")

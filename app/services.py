@@ -12,9 +12,9 @@ import pandas as pd
 import torch
 
 from kan_core import KAN, fit
+from kan_core.engine.model import resolve_device
 from kan_core.errors import ConfigError, KanStudioError, TrainingDiverged
-from kan_core.model import resolve_device
-from kan_core.symbolic import EdgeFit, layer_samples
+from kan_core.symbolic.edges import EdgeFit, layer_samples
 
 OPTIMIZERS = ("LBFGS", "Adam")
 DEVICES = ("auto", "cpu", "cuda")

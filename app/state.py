@@ -10,14 +10,14 @@ import pandas as pd
 import torch
 
 from kan_core import KAN
-from kan_core.data import MAX_FEATURES, MAX_ROWS, Dataset, prepare, read_table
-from kan_core.discover import Result, discover, network_formulas
+from kan_core.discovery.search import Result, discover, network_formulas
+from kan_core.engine.prune import prune
 from kan_core.errors import DataError, ModelError, SessionError
-from kan_core.examples import catalog, load_example
-from kan_core.export import fingerprint
-from kan_core.prune import prune
-from kan_core.session import Session, UndoHistory, load_session, session_bytes
-from kan_core.symbolic import EdgeFit, auto_snap, snap
+from kan_core.io.data import MAX_FEATURES, MAX_ROWS, Dataset, prepare, read_table
+from kan_core.io.examples import catalog, load_example
+from kan_core.io.session import Session, UndoHistory, load_session, session_bytes
+from kan_core.symbolic.edges import EdgeFit, auto_snap, snap
+from kan_core.symbolic.export import fingerprint
 
 from .services import TrainingJob, TrainSettings, merge_curves
 

@@ -18,6 +18,9 @@ import torch
 from torch import nn
 
 from kan_core import KAN
+from kan_core._runtime import tune_malloc
+
+tune_malloc()  # as the CLI and the studio do at start-up (import kan_core changes nothing itself)
 
 CASES = [([4, 16, 16, 1], 256), ([4, 16, 16, 1], 1024), ([4, 16, 16, 1], 4096), ([64, 64, 64], 1024)]
 

@@ -11,7 +11,7 @@ import time
 import torch
 
 from kan_core import KAN, fit
-from kan_core.symbolic import auto_snap
+from kan_core.symbolic.edges import auto_snap
 
 
 def main() -> None:

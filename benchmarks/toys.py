@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
-from kan_core.discover import discover
-from kan_core.examples import parse_formula
+from kan_core.discovery.search import discover
+from kan_core.io.examples import parse_formula
 
 
 def main() -> None:

@@ -11,13 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
-from .errors import ConfigError, KanStudioError
+from kan_core.errors import ConfigError, KanStudioError
 
 T = TypeVar("T")
 
 
 def _functions(_args: argparse.Namespace) -> int:
-    from .library import FUNCTIONS
+    from kan_core.library import FUNCTIONS
 
     print(f"{'name':10s} {'complexity':>10s}  domain")
     for fn in FUNCTIONS.values():
@@ -28,7 +28,7 @@ def _functions(_args: argparse.Namespace) -> int:
 
 
 def _datasets(_args: argparse.Namespace) -> int:
-    from .examples import catalog
+    from kan_core.io.examples import catalog
 
     for e in catalog():
         law = e.get("formula") or "no known formula"
@@ -39,9 +39,9 @@ def _datasets(_args: argparse.Namespace) -> int:
 def _discover(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .data import read_table
-    from .discover import discover
-    from .export import fingerprint, to_json
+    from kan_core.discovery.search import discover
+    from kan_core.io.data import read_table
+    from kan_core.symbolic.export import fingerprint, to_json
 
     df = read_table(args.data)
     features, functions = args.features, args.functions
@@ -81,9 +81,9 @@ def _discover(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from .errors import ModelError
-    from .formula import canonical, network_expr, safe_symbols
-    from .session import load_session
+    from kan_core.errors import ModelError
+    from kan_core.io.session import load_session
+    from kan_core.symbolic.formula import canonical, network_expr, safe_symbols
 
     s = load_session(args.session)
     model, meta = s.model, s.meta
@@ -126,7 +126,7 @@ def _inspect(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .bench import (
+    from kan_core.bench import (
         MD_HEADER,
         Settings,
         md_row,
@@ -214,12 +214,15 @@ _nonnegative = _checked("a finite number >= 0", float, lambda v: math.isfinite(v
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print one line `error: …` and exit with status 2."""
+    from kan_core._runtime import tune_malloc
+
+    tune_malloc()  # the CLI is a process of its own: keep freed tensor memory (see _runtime)
     ap = _Parser(prog="python -m kan_core", description="KAN Studio engine")
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("functions", help="list the symbolic function library").set_defaults(run=_functions)
     sub.add_parser("datasets", help="list the built-in example datasets").set_defaults(run=_datasets)
     i = sub.add_parser("inspect", help="print a saved session: structure, snapped edges, formula")
-    i.add_argument("session", help="session file saved by the studio or kan_core.session.save_session")
+    i.add_argument("session", help="session file saved by the studio or kan_core.io.session.save_session")
     i.set_defaults(run=_inspect)
     d = sub.add_parser("discover", help="find formulas for a CSV column")
     d.add_argument("data", help="CSV file (delimiter detected)")

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from ._runtime import Overtime, time_limited
-from .errors import ConfigError, DataError
-from .examples import parse_formula, sample_formula
+from kan_core._runtime import Overtime, time_limited
+from kan_core.errors import ConfigError, DataError
+from kan_core.io.examples import parse_formula, sample_formula
 
 COLUMNS = ("id", "formula", "output", "variables", "n_vars")
 ACCURATE_R2 = 0.999
@@ -116,7 +116,7 @@ def _numerically_constant(truth: sp.Expr, found: sp.Expr, ranges: tuple) -> bool
     pts = np.random.default_rng(0).uniform(
         [lo for _, lo, _ in ranges], [hi for *_, hi in ranges], (64, len(ranges))
     )
-    from .formula import evaluate
+    from kan_core.symbolic.formula import evaluate
 
     t, f = evaluate(truth, syms, pts), evaluate(found, syms, pts)
     with np.errstate(all="ignore"):
@@ -152,8 +152,8 @@ def judge_exact(
 
 def solve(eq: Equation, settings: Settings) -> dict:
     """Sample, discover and judge one equation (the default worker; runs in a worker process)."""
-    from .discover import discover
-    from .pareto import r2 as r_squared
+    from kan_core.discovery.pareto import r2 as r_squared
+    from kan_core.discovery.search import discover
 
     names, (train_seed, test_seed) = [r[0] for r in eq.ranges], equation_seeds(settings.seed, eq.id)
     train = sample_formula(eq.formula, eq.variables, settings.samples, train_seed, settings.noise, eq.output)
@@ -177,6 +177,10 @@ def solve(eq: Equation, settings: Settings) -> dict:
 def _child(conn, worker: Worker, eq: Equation, settings: Settings, threads: int) -> None:
     try:
         import torch
+
+        from kan_core._runtime import tune_malloc
+
+        tune_malloc()  # each worker is a process of its own
 
         # Candidate formulas overflow and go complex by the thousand: expected, not news.
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -221,7 +225,7 @@ def run_bench(
     # forkserver: workers fork from a process that imported torch once; spawn re-imports it every time.
     ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
     if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["kan_core.bench", "kan_core.discover"])
+        ctx.set_forkserver_preload(["kan_core.bench", "kan_core.discovery.search"])
     threads = max(1, (os.cpu_count() or 1) // jobs)
     pool = ThreadPoolExecutor(max_workers=jobs)  # each thread minds one worker process
     try:

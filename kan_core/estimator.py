@@ -1,15 +1,17 @@
-"""KANRegressor: a scikit-learn estimator around KAN + fit."""
+"""scikit-learn estimators: KANRegressor (a KAN + fit) and FormulaRegressor (discover)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+import sympy as sp
 import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .model import KAN
-from .train import fit
+from kan_core.engine.model import KAN
+from kan_core.engine.train import fit
 
 
 class KANRegressor(RegressorMixin, BaseEstimator):
@@ -72,3 +74,113 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         with torch.no_grad():
             return self.model_(torch.tensor(X)).numpy()[:, 0]
+
+
+class FormulaRegressor(RegressorMixin, BaseEstimator):
+    """Symbolic regression as a scikit-learn estimator: `discover` on (X, y), then the best formula.
+
+    Modelled on PySR's `PySRRegressor` (arXiv:2305.01582): after `fit`, `equations_` is the Pareto
+    table (see `kan_core.Result.equations`), `sympy(i)` / `latex(i)` / `predict(X, i)` use the best
+    row or row `i`. Usable in `Pipeline`, `cross_val_score` and `GridSearchCV`.
+
+    Parameters
+    ----------
+    seconds : float, default 60
+        Time budget of one fit (wall clock, finite and > 0).
+    functions : list of str or None
+        Subset of the function library the routes may use (None: all; see `python -m kan_core functions`).
+    r2_threshold : float, default 0.99
+        Edge fits below this R² are not snapped automatically.
+    random_state : int, RandomState or None
+        Seeds the search (train/validation split, network initialisation).
+
+    Attributes
+    ----------
+    result_ : kan_core.Result
+        The whole discovery result.
+    equations_ : pandas.DataFrame
+        The Pareto table (complexity, loss, val_loss, score, equation, sympy, latex, route, best).
+    feature_names_in_ : ndarray of str
+        Column names when X was a DataFrame; else x0, x1, … are used in the formulas.
+    dropped_features_ : list of str
+        Constant input columns left out of the search (they carry no information).
+
+    Raises
+    ------
+    ValueError
+        From `fit` for X or y that scikit-learn's validation refuses (NaN, fewer than 3 rows), and
+        `kan_core.DataError` / `ConfigError` (both ValueErrors) for data `discover` refuses.
+    """
+
+    def __init__(
+        self,
+        seconds: float = 60.0,
+        functions: list[str] | None = None,
+        r2_threshold: float = 0.99,
+        random_state: int | None = None,
+    ):
+        self.seconds = seconds
+        self.functions = functions
+        self.r2_threshold = r2_threshold
+        self.random_state = random_state
+
+    def fit(self, X, y) -> "FormulaRegressor":
+        """Search formulas for y (n,) from X (n, d); returns self."""
+        from kan_core.discovery.search import discover
+
+        names = getattr(X, "columns", None)
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64, ensure_min_samples=3)
+        names = [str(c) for c in names] if names is not None else [f"x{i}" for i in range(X.shape[1])]
+        keep = [j for j in range(X.shape[1]) if np.ptp(X[:, j]) > 0]
+        self.dropped_features_ = [names[j] for j in range(X.shape[1]) if j not in keep]
+        self._keep = keep
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        target = "y" if "y" not in names else "target"
+        if not keep or np.ptp(y) == 0:  # nothing to explain: the mean is the formula
+            self.result_ = None
+            self._constant = float(np.mean(y))
+            self.equations_ = pd.DataFrame(
+                [
+                    dict(
+                        complexity=1,
+                        loss=float(np.var(y)),
+                        val_loss=float(np.var(y)),
+                        score=0.0,
+                        equation=repr(self._constant),
+                        sympy=sp.Float(self._constant),
+                        latex=sp.latex(sp.Float(self._constant)),
+                        route="constant",
+                        best=True,
+                    )
+                ]
+            )
+            return self
+        df = pd.DataFrame(X[:, keep], columns=[names[j] for j in keep]).assign(**{target: y})
+        self.result_ = discover(
+            df,
+            target,
+            seconds=self.seconds,
+            seed=seed,
+            r2_threshold=self.r2_threshold,
+            functions=self.functions,
+        )
+        self.equations_ = self.result_.equations
+        return self
+
+    def sympy(self, i: int | None = None) -> sp.Expr:
+        """The best formula (or row `i` of `equations_`) as a SymPy expression."""
+        check_is_fitted(self, "equations_")
+        return self.equations_["sympy"].iloc[0] if self.result_ is None else self.result_.sympy(i)
+
+    def latex(self, i: int | None = None) -> str:
+        """The best formula (or row `i`) as LaTeX."""
+        check_is_fitted(self, "equations_")
+        return self.equations_["latex"].iloc[0] if self.result_ is None else self.result_.latex(i)
+
+    def predict(self, X, i: int | None = None) -> np.ndarray:
+        """Values (n,) of the best formula (or row `i`) for X (n, d)."""
+        check_is_fitted(self, "equations_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        if self.result_ is None:
+            return np.full(len(X), self._constant)
+        return self.result_.predict(X[:, self._keep], i)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sympy as sp
 import torch
 
-from .errors import ConfigError
+from kan_core.errors import ConfigError
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import streamlit as st
 from app.plots import scatter_figure
 from app.text import md
 from app.ui import flash, reported, show_flash, studio
-from kan_core.examples import catalog
+from kan_core.io.examples import catalog
 
 s = studio()
 st.title("Data")

@@ -11,7 +11,7 @@ from app.services import fmt
 from app.text import md
 from app.ui import show_flash, studio
 from kan_core.errors import KanStudioError
-from kan_core.export import to_json, to_latex, to_python
+from kan_core.symbolic.export import to_json, to_latex, to_python
 
 s = studio()
 st.title("Formula")

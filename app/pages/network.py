@@ -9,7 +9,7 @@ from app.plots import edge_figure, edge_from_points, importance_figure, network_
 from app.services import edge_detail, edge_table, fit_curve, fmt
 from app.text import md
 from app.ui import action, reported, show_flash, studio
-from kan_core.symbolic import edge_fits
+from kan_core.symbolic.edges import edge_fits
 
 s = studio()
 st.title("Network")

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from kan_core.session import load_session
+from kan_core.io.session import load_session
 
 from .conftest import click, download, train
 

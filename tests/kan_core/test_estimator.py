@@ -1,5 +1,7 @@
 import numpy as np
+import pandas as pd
 import pytest
+import sympy as sp
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -36,3 +38,45 @@ def test_works_inside_sklearn_tools():
         make_pipeline(StandardScaler(), KANRegressor(steps=15, random_state=0)), X, y, cv=3
     )
     assert scores.min() > 0.99  # measured 0.9987
+
+
+@pytest.mark.slow
+def test_formula_regressor_passes_check_estimator():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    from kan_core import FormulaRegressor
+
+    reason = "results depend on the wall-clock budget: a refit of noisy data may differ (issue #15, item 10)"
+    check_estimator(
+        FormulaRegressor(seconds=0.5, random_state=0),
+        expected_failed_checks={"check_regressor_data_not_an_array": reason},
+    )
+
+
+@pytest.mark.slow
+def test_formula_regressor_finds_a_law_in_a_pipeline_and_cross_validation():
+    from sklearn.model_selection import cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from kan_core import FormulaRegressor
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"m": rng.uniform(1, 3, 300), "v": rng.uniform(1, 3, 300)})
+    y = 0.5 * X["m"] * X["v"] ** 2
+    est = FormulaRegressor(seconds=10, random_state=0).fit(X, y)
+    assert (
+        sp.simplify(
+            est.sympy() - sp.Rational(1, 2) * sp.Symbol("m", real=True) * sp.Symbol("v", real=True) ** 2
+        )
+        == 0
+    )
+    assert est.equations_["best"].sum() == 1 and list(est.equations_.columns)[:4] == [
+        "complexity",
+        "loss",
+        "val_loss",
+        "score",
+    ]
+    assert "m" in est.latex() and np.allclose(est.predict(X), y)
+    pipe = make_pipeline(FunctionTransformer(), FormulaRegressor(seconds=3, random_state=0))
+    assert cross_val_score(pipe, X, y, cv=2).min() > 0.999

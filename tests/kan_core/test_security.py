@@ -25,12 +25,12 @@ from hypothesis import strategies as st
 
 from kan_core import KAN, fit
 from kan_core._runtime import Overtime, time_limited
-from kan_core.discover import discover
+from kan_core.discovery.search import discover
 from kan_core.errors import ConfigError, DataError, SessionError
-from kan_core.examples import parse_formula, sample_formula
-from kan_core.export import latex_text, to_latex, to_python
-from kan_core.formula import evaluate, safe_symbols, tidy
-from kan_core.session import MAX_PARAMS, Session, _n_params, load_session, session_bytes
+from kan_core.io.examples import parse_formula, sample_formula
+from kan_core.io.session import MAX_PARAMS, Session, _n_params, load_session, session_bytes
+from kan_core.symbolic.export import latex_text, to_latex, to_python
+from kan_core.symbolic.formula import evaluate, safe_symbols, tidy
 
 X = np.random.default_rng(0).uniform(0.1, 0.9, (7, 2))
 

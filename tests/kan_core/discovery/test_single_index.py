@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from kan_core.discovery.routes.single_index import fit_index, index_route, monomials, simple_ratio
 from kan_core.errors import ModelError
-from kan_core.formula import safe_symbols
-from kan_core.index import fit_index, index_route, monomials, simple_ratio
+from kan_core.symbolic.formula import safe_symbols
 
 
 def _no_full_search(frame, seconds):
@@ -56,7 +56,7 @@ def test_index_route_refuses_what_is_no_single_index_law():
 def test_discover_finds_the_planck_law_through_the_single_index_route():
     import pandas as pd
 
-    from kan_core.discover import discover
+    from kan_core.discovery.search import discover
 
     rng = np.random.default_rng(3)
     df = pd.DataFrame({c: rng.uniform(1, 5, 3000) for c in ["h", "w", "k", "t"]})

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from .constants import loo_mse
-from .formula import evaluate
+from kan_core.symbolic.constants import loo_mse
+from kan_core.symbolic.formula import evaluate
 
 
 @dataclass
@@ -80,7 +80,7 @@ class Scorer:
 
     def add(self, expr: sp.Expr, route: str, net_error: float | None = None) -> None:
         """Score a formula and keep it when its losses are finite."""
-        from .formula import complexity
+        from kan_core.symbolic.formula import complexity
 
         X, y, tr = self.X, self.y, self.tr
         try:

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import numpy as np
 import sympy as sp
 
-from . import library
-from .formula import evaluate
-from .pareto import r2
-from .symbolic import COMPLEXITY_WEIGHT, fit_edge
+from kan_core import library
+from kan_core.discovery.pareto import r2
+from kan_core.symbolic.edges import COMPLEXITY_WEIGHT, fit_edge
+from kan_core.symbolic.formula import evaluate
 
 FIT_ROWS = 800  # the fits are smooth curves in one variable: a few hundred rows pin them down
 Transform = tuple[str, Callable[[np.ndarray], np.ndarray], Callable[[sp.Expr], sp.Expr]]

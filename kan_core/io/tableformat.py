@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .errors import DataError
+from kan_core.errors import DataError
 
 EMPTY, MISSING, ERROR, NUMBER, TEXT = range(5)
 

@@ -10,11 +10,12 @@ import zipfile
 import pytest
 import torch
 
-from kan_core import KAN, session
+from kan_core import KAN
+from kan_core.io import session
 from kan_core.__main__ import main
-from kan_core.data import prepare, read_table
 from kan_core.errors import DataError, SessionError
-from kan_core.session import Session, load_session, session_bytes
+from kan_core.io.data import prepare, read_table
+from kan_core.io.session import Session, load_session, session_bytes
 
 
 def csv_bytes(rows: int, cols: int) -> bytes:

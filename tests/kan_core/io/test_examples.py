@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from kan_core.errors import ConfigError, DataError
-from kan_core.examples import catalog, load_example, parse_formula, sample_formula
+from kan_core.io.examples import catalog, load_example, parse_formula, sample_formula
 
 
 def test_every_catalog_entry_loads_with_its_target():
@@ -49,7 +49,7 @@ def test_formula_parser_reads_math():
 def test_catalog_keeps_license_notes_and_cli_lists_it():
     for entry in catalog():
         assert entry["license"] and entry["source"]
-    assert "MIT" in (Path(__file__).resolve().parents[2] / "datasets" / "README.md").read_text()
+    assert "MIT" in (Path(__file__).resolve().parents[3] / "kan_core" / "datasets" / "README.md").read_text()
     out = subprocess.run(
         [sys.executable, "-m", "kan_core", "datasets"], capture_output=True, text=True, check=True
     )

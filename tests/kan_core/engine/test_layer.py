@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from kan_core import ConfigError, KANLayer, fit
-from kan_core.model import KAN
-from kan_core.spline import fit_coef, uniform_knots
+from kan_core.engine.model import KAN
+from kan_core.engine.spline import fit_coef, uniform_knots
 
 D64 = torch.float64
 

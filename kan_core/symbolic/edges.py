@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from scipy.optimize import least_squares
 
-from . import library
-from .errors import ConfigError
-from .model import KAN
+from kan_core import library
+from kan_core.engine.model import KAN
+from kan_core.errors import ConfigError
 
 A_GRID = np.array([0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0])
 B_GRID_AB = np.linspace(-3.0, 3.0, 13)
@@ -220,7 +220,7 @@ def auto_snap(
     Returns the new model and one report row per edge considered; `stop_event` ends the retraining
     early (discovery sets it at its deadline).
     """
-    from .train import fit as train
+    from kan_core.engine.train import fit as train
 
     new = copy.deepcopy(model)
     report = []

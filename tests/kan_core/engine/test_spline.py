@@ -3,7 +3,15 @@ import pytest
 import torch
 from scipy.interpolate import BSpline
 
-from kan_core.spline import basis, cox_de_boor, extend_grid, features_t, fit_coef, is_uniform, uniform_knots
+from kan_core.engine.spline import (
+    basis,
+    cox_de_boor,
+    extend_grid,
+    features_t,
+    fit_coef,
+    is_uniform,
+    uniform_knots,
+)
 
 D64 = torch.float64
 

@@ -10,7 +10,7 @@ import torch
 from kan_core import KAN, fit
 from kan_core.__main__ import main
 from kan_core.errors import SessionError
-from kan_core.session import Session, UndoHistory, load_session, save_session, session_bytes
+from kan_core.io.session import Session, UndoHistory, load_session, save_session, session_bytes
 
 
 def trained():

@@ -1,8 +1,8 @@
 import numpy as np
 import sympy as sp
 
-from kan_core.formula import evaluate
-from kan_core.onevar import one_variable
+from kan_core.discovery.routes.one_variable import one_variable
+from kan_core.symbolic.formula import evaluate
 
 
 def test_a_transform_of_the_target_makes_a_composition_one_library_fit():

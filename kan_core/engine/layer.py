@@ -8,9 +8,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from . import library
-from .errors import ConfigError
-from .spline import (
+from kan_core import library
+from kan_core.engine.spline import (
     BASE_FUNCTIONS,
     basis_t,
     extend_grid,
@@ -20,6 +19,7 @@ from .spline import (
     uniform_knots,
     uniform_position,
 )
+from kan_core.errors import ConfigError
 
 
 def _refresh_after_load(module: "KANLayer", _keys: object) -> None:

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kan_core.data import prepare, read_table
 from kan_core.errors import DataError
+from kan_core.io.data import prepare, read_table
 
 
 def table(text: str, encoding: str = "utf-8") -> pd.DataFrame:

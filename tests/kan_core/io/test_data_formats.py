@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kan_core.data import MAX_COLUMNS, prepare, read_table
 from kan_core.errors import DataError
+from kan_core.io.data import MAX_COLUMNS, prepare, read_table
 
-CASES = Path(__file__).resolve().parents[3] / "shared" / "cases"
+CASES = Path(__file__).resolve().parents[4] / "shared" / "cases"
 
 
 def load(text: str, encoding: str = "utf-8"):

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import sympy as sp
 
-from kan_core.discover import discover
-from kan_core.pareto import Candidate, pareto_front, select_best
+from kan_core.discovery.pareto import Candidate, pareto_front, select_best
+from kan_core.discovery.search import discover
 
-DATASETS = Path(__file__).resolve().parents[2] / "datasets"
+DATASETS = Path(__file__).resolve().parents[3] / "kan_core" / "datasets"
 
 
 def plain(expr):
@@ -134,9 +134,9 @@ def test_network_formulas_read_a_snapped_network_in_the_data_units():
     import torch
 
     from kan_core import KAN, fit
-    from kan_core.discover import network_formulas
+    from kan_core.discovery.search import network_formulas
     from kan_core.errors import ModelError
-    from kan_core.symbolic import auto_snap
+    from kan_core.symbolic.edges import auto_snap
 
     rng = np.random.default_rng(1)
     df = pd.DataFrame({"v [m/s]": rng.uniform(1, 3, 300), "t": rng.uniform(-1, 1, 300)})

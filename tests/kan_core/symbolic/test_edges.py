@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from kan_core import KAN, fit, library
-from kan_core.symbolic import auto_snap, edge_fits, fit_edge, snap
+from kan_core.symbolic.edges import auto_snap, edge_fits, fit_edge, snap
 
 X = np.linspace(-1.0, 2.0, 101)
 

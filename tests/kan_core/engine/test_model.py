@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from kan_core import KAN, ConfigError, fit
-from kan_core.model import resolve_device
+from kan_core.engine.model import resolve_device
 
 
 def trained(widths=(2, 3, 1), steps=10):

@@ -1,8 +1,8 @@
 import numpy as np
 import sympy as sp
 
-from kan_core.formula import safe_symbols
-from kan_core.poly import sparse_polynomial
+from kan_core.discovery.routes.polynomial import sparse_polynomial
+from kan_core.symbolic.formula import safe_symbols
 
 
 def test_a_sum_of_products_keeps_exactly_its_terms():

@@ -6,10 +6,10 @@ import sympy as sp
 import torch
 
 from kan_core import KAN
-from kan_core.constants import fit_formula, nice_values
 from kan_core.errors import ModelError
-from kan_core.export import to_latex, to_python, to_sympy
-from kan_core.formula import complexity, evaluate, network_expr, safe_symbols
+from kan_core.symbolic.constants import fit_formula, nice_values
+from kan_core.symbolic.export import to_latex, to_python, to_sympy
+from kan_core.symbolic.formula import complexity, evaluate, network_expr, safe_symbols
 
 
 def hand_built():
@@ -105,7 +105,7 @@ def test_exports_agree_with_sympy():
 
 
 def test_undefined_expressions_evaluate_to_nan_and_are_no_candidates():
-    from kan_core.pareto import Scorer
+    from kan_core.discovery.pareto import Scorer
 
     x = sp.Symbol("x")
     X = np.linspace(1, 2, 10)[:, None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from .model import KAN
+from kan_core.engine.model import KAN
 
 
 def prune(model: KAN, X, threshold: float = 1e-2) -> tuple[KAN, int]:

@@ -1,0 +1,286 @@
+"""discover(): train → prune → snap → formula → refit → check, over several routes, Pareto-selected."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import sympy as sp
+import torch
+
+from kan_core.discovery.pareto import Candidate, Scorer
+from kan_core.discovery.routes import plans
+from kan_core.engine.model import KAN
+from kan_core.errors import ConfigError, DataError, KanStudioError
+from kan_core.io.data import prepare
+from kan_core.symbolic.constants import fit_formula
+from kan_core.symbolic.formula import evaluate, network_expr, safe_symbols
+
+SIMPLE = 20  # an exact formula up to this complexity ends the search early
+# One route's failure (a formula NumPy cannot evaluate, a singular fit) ends that route only.
+ROUTE_ERRORS = (KanStudioError, ValueError, ArithmeticError, RuntimeError, TypeError)
+
+
+@dataclass
+class Result:
+    """What `discover` found: the Pareto front (simplest first) and the selected best formula.
+
+    Attributes
+    ----------
+    variables : list of str
+        The feature columns, in the order `predict` expects them.
+    target : str
+        The target column.
+    symbols : list of sympy.Symbol
+        The formulas' symbols, one per variable (ASCII names; see `kan_core.symbolic.formula.safe_symbols`).
+    pareto : list of Candidate
+        The accuracy/complexity front, simplest first; `equations` is its table.
+    best : Candidate
+        The selected formula (PySR's rule on the validation loss; AICc on tiny data).
+    metrics : dict
+        The best formula's RMSE and R² on training and validation rows, and its distance to the
+        network it came from (None when it did not come from one).
+    routes : list of dict
+        What each route found (or why it failed) and how long it took.
+    warnings : list of str
+        Notes about the data and the search (rows dropped, columns ignored, …).
+    """
+
+    variables: list[str]
+    target: str
+    symbols: list[sp.Symbol]
+    pareto: list[Candidate]
+    best: Candidate
+    metrics: dict
+    routes: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    seed: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def equations(self) -> pd.DataFrame:
+        """The Pareto front as PySR's `equations_` table, one row per candidate, simplest first.
+
+        Columns: complexity (SymPy nodes; a constant counts 1), loss (training MSE), val_loss
+        (validation MSE; leave-one-out on tiny data), score (−Δlog(val_loss)/Δcomplexity, PySR,
+        arXiv:2305.01582), equation (text), sympy (the expression), latex, route (where it came
+        from), best (the selected row).
+        """
+        from kan_core.symbolic.export import to_latex
+
+        rows = [
+            {
+                "complexity": c.complexity,
+                "loss": c.train_mse,
+                "val_loss": c.val_mse,
+                "score": c.score,
+                "equation": str(c.expr),
+                "sympy": c.expr,
+                "latex": to_latex(c.expr, self.symbols, self.variables),
+                "route": c.route,
+                "best": c is self.best,
+            }
+            for c in self.pareto
+        ]
+        columns = ["complexity", "loss", "val_loss", "score", "equation", "sympy", "latex", "route", "best"]
+        return pd.DataFrame(rows, columns=columns)
+
+    def _pick(self, i: int | Candidate | None) -> Candidate:
+        """The best candidate (None), row `i` of `equations`, or a given candidate."""
+        if i is None:
+            return self.best
+        if isinstance(i, Candidate):
+            return i
+        if not -len(self.pareto) <= int(i) < len(self.pareto):
+            raise ConfigError(f"no equation {i}; the table has rows 0 to {len(self.pareto) - 1}")
+        return self.pareto[int(i)]
+
+    def sympy(self, i: int | None = None) -> sp.Expr:
+        """The best formula (or row `i` of `equations`) as a SymPy expression."""
+        return self._pick(i).expr
+
+    def latex(self, i: int | None = None) -> str:
+        """The best formula (or row `i`) as LaTeX, variables shown under their column names."""
+        from kan_core.symbolic.export import to_latex
+
+        return to_latex(self._pick(i).expr, self.symbols, self.variables)
+
+    def predict(self, X, i: int | Candidate | None = None) -> np.ndarray:
+        """Values (n,) of the best formula (or row `i`) on X (n, len(variables)): an array in the
+        variables' order or a DataFrame holding those columns. NaN where the formula is undefined."""
+        if isinstance(X, pd.DataFrame):
+            X = X[self.variables].to_numpy(float)
+        return evaluate(self._pick(i).expr, self.symbols, np.asarray(X, float))
+
+
+def discover(
+    data: pd.DataFrame,
+    target: str,
+    features: list[str] | None = None,
+    seconds: float = 60.0,
+    seed: int = 0,
+    val_fraction: float = 0.2,
+    r2_threshold: float = 0.99,
+    functions: list[str] | None = None,
+    callback: Callable[[dict], None] | None = None,
+    stop_event: threading.Event | None = None,
+) -> Result:
+    """Find closed-form formulas for `target` from `features`, within about `seconds`.
+
+    Routes (each a KAN architecture, plus a log-space route when inputs and target are positive)
+    are tried in turn until the budget is spent or a formula is exact on held-out data. Every
+    candidate's constants are refit on the training rows; the best is chosen as PySR does, but on
+    the validation loss.
+    """
+    start = time.perf_counter()
+    check_budget(seconds)
+    if not (_is_count(seed) and math.isfinite(r2_threshold) and 0 < r2_threshold <= 1):
+        raise ConfigError("seed must be an integer ≥ 0 and r2_threshold a number in (0, 1]")
+    if not 0 <= val_fraction < 1:
+        raise ConfigError(f"val_fraction must be in [0, 1), not {val_fraction!r}")
+    end = start + seconds  # every route, refit and SymPy rewrite ends by here
+    ds = prepare(data, target, features)
+    check_scale(ds)
+    X, y, names = ds.X, ds.y, ds.features
+    symbols = safe_symbols(names)
+    n_val = 0 if ds.small else int(round(val_fraction * len(y)))
+    sc = Scorer(X, y, symbols, seed, n_val)
+    tr, add = sc.tr, sc.add
+    add(sp.Float(float(np.mean(y[tr]))), "constant")
+    routes = []
+    todo = plans(X[tr], y[tr], len(names), r2_threshold, functions)
+    for i, (name, run) in enumerate(todo):
+        elapsed = time.perf_counter() - start
+        if elapsed > 0.8 * seconds or (stop_event is not None and stop_event.is_set()):
+            break
+        if callback:
+            callback({"route": name, "done": i, "total": len(todo), "elapsed": elapsed})
+        t0 = time.perf_counter()
+        deadline = min(end, t0 + max(5.0, (end - t0) / 2))
+        try:
+            found, composed = [], None
+            for expr, network in run(X[tr], y[tr], symbols, seed, deadline):
+                net = network(X[tr]) if network else None
+                composed = _net_error(expr, symbols, X[tr], net)
+                # A route that used its whole share still gets a short refit, within the budget.
+                refit_by = min(end, max(deadline, time.perf_counter() + 3.0))
+                fitted = fit_formula(expr, symbols, X[tr], y[tr], deadline=refit_by)
+                for variant in [fitted.expr, *fitted.steps]:
+                    add(variant, name, _net_error(variant, symbols, X[tr], net))
+                found.append(str(fitted.expr))
+            routes.append({"route": name, "seconds": time.perf_counter() - t0, "formula": "; ".join(found)})
+            if composed is not None:  # the snapped network read as a formula: must be ~0
+                routes[-1]["composed_vs_network"] = composed
+        except ROUTE_ERRORS as err:
+            routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
+        if sc.exact(SIMPLE):
+            break  # exact on held-out data and simple: more routes cannot do better
+        # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
+        # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
+    best = sc.select()[1]
+    if best.expr.atoms(sp.Float) and best.route != "constant" and time.perf_counter() < end - 0.5:
+        # Late routes leave constants unsnapped (kappa**1.000003): polish the winner in what is left.
+        try:
+            polished = fit_formula(best.expr, symbols, X[tr], y[tr], deadline=end)
+            for variant in [polished.expr, *polished.steps]:
+                add(variant, f"{best.route}, polished", best.net_error)
+        except ROUTE_ERRORS:
+            pass
+    pareto, best, metrics = sc.select()
+    return Result(
+        names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed, ds.warnings
+    )
+
+
+def check_budget(seconds: object) -> float:
+    """A time budget must be a finite number of seconds > 0 (NaN or ∞ would never end).
+
+    Raises
+    ------
+    ConfigError
+        Naming the value and the fix.
+    """
+    ok = isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+    if not ok or not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigError(f"the time budget must be a finite number of seconds > 0, not {seconds!r}")
+    return float(seconds)
+
+
+MAX_MAGNITUDE = 1e100  # beyond this (or below its inverse) squared errors leave float64's range
+
+
+def check_scale(ds) -> None:
+    """Refuse columns whose scale no formula fit can handle in float64: a value beyond ±1e100 (one
+    outlier of 1e250 makes every squared error infinite), a column whose largest value is below
+    1e-100, or a target that is the same in all but a few rows.
+
+    Raises
+    ------
+    DataError
+        Naming the column, the value and the fix.
+    """
+    for name, col in zip([*ds.features, ds.target], [*ds.X.T, ds.y]):
+        big = np.abs(col)
+        top = int(np.argmax(big))
+        if big[top] > MAX_MAGNITUDE:
+            raise DataError(
+                f"column {name!r} holds the value {col[top]:.6g}, beyond ±{MAX_MAGNITUDE:.0e}; "
+                "fix or drop that row, or rescale the column (other units)"
+            )
+        if 0 < big[top] < 1 / MAX_MAGNITUDE:
+            raise DataError(
+                f"column {name!r} is at most {big[top]:.3g} in size, below {1 / MAX_MAGNITUDE:.0e}; "
+                "rescale it (other units) before fitting"
+            )
+    values, counts = np.unique(ds.y, return_counts=True)
+    if len(ds.y) - counts.max() < 3:
+        raise DataError(
+            f"the target {ds.target!r} is {values[np.argmax(counts)]:.4g} in all but "
+            f"{len(ds.y) - counts.max()} row(s); there is nothing to fit a formula to"
+        )
+
+
+def _is_count(v: object) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+
+
+def network_formulas(
+    model: KAN, data: pd.DataFrame, target: str, features: list[str], seed: int = 0, seconds: float = 20.0
+) -> Result:
+    """Read a user's snapped network as formulas: composed, constants refit and snapped, scored."""
+    start = time.perf_counter()
+    ds = prepare(data, target, features)
+    X, y, symbols = ds.X, ds.y, safe_symbols(ds.features)
+    sc = Scorer(X, y, symbols, seed, 0 if ds.small else int(round(0.2 * len(y))))
+    expr = network_expr(model, symbols)  # a ModelError names the edges still to snap or prune
+    with torch.no_grad():
+        net = (
+            model(torch.as_tensor(X[sc.tr], dtype=model.dtype, device=model.device))
+            .double()
+            .cpu()
+            .numpy()[:, 0]
+        )
+    sc.add(sp.Float(float(np.mean(y[sc.tr]))), "constant")
+    sc.add(expr, "network", _net_error(expr, symbols, X[sc.tr], net))
+    fitted = fit_formula(expr, symbols, X[sc.tr], y[sc.tr], deadline=start + seconds)
+    for variant in [fitted.expr, *fitted.steps]:
+        sc.add(variant, "network, refit", _net_error(variant, symbols, X[sc.tr], net))
+    pareto, best, metrics = sc.select()
+    route = {"route": "network", "seconds": time.perf_counter() - start, "formula": str(fitted.expr)}
+    return Result(
+        ds.features, target, symbols, pareto, best, metrics, [route], route["seconds"], seed, ds.warnings
+    )
+
+
+def _net_error(expr: sp.Expr, symbols: list, X: np.ndarray, net: np.ndarray | None) -> float | None:
+    """RMS(formula − network) / std(network): how far a formula strays from the network it came
+    from (None for a route without a network)."""
+    if net is None:
+        return None
+    with np.errstate(all="ignore"):
+        return float(np.sqrt(np.mean((evaluate(expr, symbols, X) - net) ** 2)) / (np.std(net) + 1e-300))

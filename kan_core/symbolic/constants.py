@@ -1,0 +1,258 @@
+"""Constants of a formula: refit them on the data, snap them to simple values (0, p/q, p/q·π)."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import least_squares
+
+from kan_core._runtime import Overtime, time_limited
+from kan_core.errors import ModelError
+from kan_core.symbolic.formula import (
+    MAX_COMPLEXITY,
+    canonical,
+    complexity,
+    evaluate,
+    lambdify,
+    sympy_seconds,
+    tidy,
+)
+
+MAX_ROWS = 2000  # constants are refit on at most this many rows (evenly spaced)
+
+
+def nice_values(v: float, max_den: int = 12, max_num: int = 60) -> list[sp.Expr]:
+    """0 (a dropped term), then p/q within 2% of v and p/q·π, p/(q·π), p/q·π² (p ≤ 12) within 0.5%.
+
+    Simplest = smallest denominator, π counting as 3 more: the refit accepts the first that does
+    not make the error worse, so 1.9993 becomes 2, not the closer 7π/11.
+    """
+    out: dict[sp.Expr, tuple] = {}
+    # π-forms are physics' small factors (2π, 1/(4π), π²/3): closer (0.5%) and p ≤ 12, or a
+    # noisy slope such as Hubble's 477.8 km/s/Mpc reads as 48·π².
+    for unit, cost, window, top in (
+        (sp.Integer(1), 0, 0.02, max_num),
+        (sp.pi, 3, 0.005, 12),
+        (1 / sp.pi, 3, 0.005, 12),
+        (sp.pi**2, 4, 0.005, 12),
+    ):
+        for den in range(1, max_den + 1):
+            num = round(v / float(unit) * den)
+            val = sp.Rational(num, den) * unit
+            if num and abs(num) <= top and abs(float(val) - v) <= window * abs(v) and val not in out:
+                out[val] = (sp.fraction(sp.Rational(num, den))[1] + cost, abs(float(val) - v))
+    return [sp.Integer(0)] + sorted(out, key=out.get)
+
+
+class _Late(Exception):
+    """The refit ran past its deadline."""
+
+
+@dataclass
+class Fitted:
+    """A formula with its constants fitted: `expr` is exact where snapped, floats elsewhere."""
+
+    expr: sp.Expr
+    mse: float
+    steps: list[sp.Expr] = field(default_factory=list)  # simpler variants met on the way
+
+
+class ConstantFit:
+    """The constants of one expression as parameters: refit them, snap them to nice values."""
+
+    def __init__(
+        self, expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray, relative: bool = False
+    ):
+        step = max(1, len(X) // MAX_ROWS)
+        self.X, self.y = np.asarray(X, float)[::step], np.asarray(y, float)[::step]
+        # Relative residuals for positive targets spanning decades (multiplicative errors).
+        self.weight = 1.0 / np.abs(self.y) if relative else np.ones_like(self.y)
+        self.floats = sorted(expr.atoms(sp.Float), key=lambda f: -abs(float(f)))
+        self.params = sp.symbols(f"_k0:{len(self.floats)}")
+        self.template = expr.xreplace(dict(zip(self.floats, self.params)))
+        self.fn = lambdify([*symbols, *self.params], self.template)
+        self.values = np.array([float(f) for f in self.floats])
+        self.exact: dict[int, sp.Expr] = {}
+        self.scale = float(np.mean(((self.y - self.y.mean()) * self.weight) ** 2)) or 1.0
+        self.deadline = math.inf  # refits stop here, keeping the best constants seen
+
+    def residual(self, values: np.ndarray) -> np.ndarray:
+        """Prediction minus target on the fitting rows (large where the formula is undefined)."""
+        with np.errstate(all="ignore"):
+            out = self.fn(*self.X.T, *values)
+        r = (np.broadcast_to(np.asarray(out, float), self.y.shape) - self.y) * self.weight
+        return np.where(np.isfinite(r), r, 1e3 * math.sqrt(self.scale))
+
+    def mse(self, values: np.ndarray | None = None) -> float:
+        """Mean squared error with the given (default: current) constants."""
+        r = self.residual(self.values if values is None else values)
+        return float(np.mean(r * r))
+
+    def refit(self, max_nfev: int = 200) -> float:
+        """Least squares over the constants not snapped yet; keeps the better of before/after."""
+        free = [k for k in range(len(self.values)) if k not in self.exact]
+        if free:
+            seen = [math.inf, self.values[free]]
+
+            def res(p: np.ndarray) -> np.ndarray:
+                if time.perf_counter() > self.deadline:
+                    raise _Late
+                v = self.values.copy()
+                v[free] = p
+                r = self.residual(v)
+                cost = float(r @ r)
+                if cost < seen[0]:
+                    seen[:] = [cost, p.copy()]
+                return r
+
+            try:
+                best = least_squares(res, self.values[free], method="trf", max_nfev=max_nfev).x
+            except _Late:  # a big formula late in the budget: the best constants so far will do
+                best = seen[1]
+            trial = self.values.copy()
+            trial[free] = best
+            if self.mse(trial) <= self.mse():
+                self.values = trial
+        return self.mse()
+
+    def _try(self, snaps: dict[int, sp.Expr], best: float, rel_tol: float) -> tuple[float | None, sp.Expr]:
+        """Fix these constants and refit the rest. Keeps the change when the error grows by at most
+        rel_tol (returning the new loss), else undoes it (None); also returns the tried formula."""
+        saved_values, saved_exact = self.values.copy(), dict(self.exact)
+        for k, value in snaps.items():
+            self.values[k] = float(value)
+            self.exact[k] = value
+        loss, tried = self.refit(max_nfev=50), self.expr()
+        if loss <= best * (1 + rel_tol) + 1e-12 * self.scale:
+            return loss, tried
+        self.values, self.exact = saved_values, saved_exact
+        return None, tried
+
+    def snap(self, rel_tol: float | None = None, deadline: float = math.inf) -> list[sp.Expr]:
+        """Snap each constant to a nice value when the refit error does not get worse.
+
+        "Worse" means more than rel_tol above the lowest error seen; by default twice the relative
+        standard error of an MSE over these n rows, 2·√(2/n) (≥ 0.1%): on noisy data a snap that
+        costs less than the noise's own scatter is kept (x**1.0017 → x), while on exact data a
+        wrong snap raises the error by orders of magnitude. Returns the expression after every
+        accepted snap (simpler variants for the Pareto front); stops at `deadline`.
+        """
+        if rel_tol is None:
+            rel_tol = max(1e-3, 2 * math.sqrt(2 / max(len(self.y), 1)))
+        variants = []
+        best = self.mse()
+
+        def free() -> list[int]:
+            return [k for k in range(len(self.values)) if k not in self.exact]
+
+        # Whole groups first, one refit each: round-off terms (x·y + 1e-16·x is x·y), then every
+        # constant already within 0.01% of a simple value (exponents 1.000002, 0.49999).
+        top = float(np.max(np.abs(self.values))) if len(self.values) else 0.0
+        groups = [
+            {k: sp.Integer(0) for k in free() if abs(self.values[k]) < share * top} for share in (1e-9, 1e-6)
+        ]
+        near = {k: nice_values(float(self.values[k]))[1:2] for k in free()}
+        groups.append(
+            {
+                k: v[0]
+                for k, v in near.items()
+                if v and abs(float(v[0]) - self.values[k]) <= 1e-4 * abs(self.values[k])
+            }
+        )
+        for group in groups:
+            if group and time.perf_counter() < deadline:
+                loss, _ = self._try(group, best, rel_tol)
+                if loss is not None:
+                    best = min(best, loss)
+                    variants.append(self.expr())
+        for k in free():
+            if time.perf_counter() > deadline:
+                break
+            for cand in nice_values(float(self.values[k])):
+                loss, tried = self._try({k: cand}, best, rel_tol)
+                if cand == 0 or loss is not None:
+                    variants.append(tried)  # dropping a term is a simpler variant either way
+                if loss is not None:
+                    best = min(best, loss)
+                    break
+        return variants
+
+    def expr(self) -> sp.Expr:
+        """The expression with snapped constants exact and the others as floats.
+
+        A float within round-off (1e-9 relative) of a non-zero integer is that integer: x**2.0 reads
+        x**2 (tiny values are left alone: 6.7e-11 may be a physical constant, not round-off).
+        """
+
+        def value(k: int) -> sp.Expr:
+            v = float(self.values[k])
+            if 0.5 <= abs(v) < 1e6 and abs(v - round(v)) <= 1e-9 * abs(v):
+                return sp.Integer(round(v))
+            return sp.Float(v, 15)
+
+        subs = {p: self.exact.get(k, value(k)) for k, p in enumerate(self.params)}
+        return self.template.xreplace(subs)
+
+
+def fit_formula(
+    expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray, deadline: float = math.inf
+) -> Fitted:
+    """Canonicalise, refit every constant, snap constants to simple values, tidy up."""
+    if complexity(expr) > MAX_COMPLEXITY:
+        raise ModelError(f"formula too complex ({complexity(expr)} nodes > {MAX_COMPLEXITY}); prune more")
+    if expr.has(sp.zoo, sp.nan):  # e.g. 1/x snapped with a = 0: no constant can repair it
+        raise ModelError("the composed formula is undefined (division by zero); snap that edge differently")
+    steps: list[sp.Expr] = []
+    best: Fitted | None = None
+    # Two passes: snapping can expose structure ((…)**1.0 becomes (…)) that expanding then turns
+    # into plain coefficients, e.g. 9.4e5·(0.032·u² + 0.032·v²) → u²/2 + v²/2.
+    for _ in range(2):
+        cf = ConstantFit(_expanded(expr, deadline), symbols, X, y, relative=spans_decades(y))
+        cf.deadline = deadline  # callers give a late route its grace (discover: within the budget)
+        cf.refit()
+        # Polishing constants pays for accurate or small formulas; a poor large one is not worth it.
+        accurate = cf.mse() <= 1e-3 * cf.scale
+        steps += [cf.expr()] + (cf.snap(deadline=deadline) if accurate or len(cf.values) <= 6 else [])
+        cf.refit()
+        final = Fitted(tidy(cf.expr(), symbols, X, deadline), cf.mse())
+        floats = len(final.expr.atoms(sp.Float))
+        if best is None or (floats < len(best.expr.atoms(sp.Float)) and final.mse <= best.mse * (1 + 1e-3)):
+            best = final
+        if not floats or time.perf_counter() > deadline or _expanded(final.expr, deadline) == final.expr:
+            break
+        expr = final.expr
+    best.steps = steps
+    return best
+
+
+def _expanded(expr: sp.Expr, deadline: float = math.inf) -> sp.Expr:
+    """canonical(expr) within the SymPy time limit, unless it grows past MAX_COMPLEXITY."""
+    try:  # expanding nested products of sums can take minutes; then keep the composed form
+        out = time_limited(lambda: canonical(expr), sympy_seconds(deadline))
+    except Overtime:
+        return expr
+    return out if complexity(out) <= max(MAX_COMPLEXITY, complexity(expr)) else expr
+
+
+def spans_decades(y: np.ndarray) -> bool:
+    """Positive data over more than a factor 10: errors are better measured relative."""
+    return bool((y > 0).all() and y.max() > 10 * y.min())
+
+
+def loo_mse(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray) -> float:
+    """Leave-one-out error of the formula's structure: constants refit without each row in turn.
+
+    The held-out check for tiny data (a handful of rows), where a split would leave nothing.
+    """
+    errs = []
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        cf = ConstantFit(expr, symbols, X[keep], y[keep], relative=spans_decades(y))
+        cf.refit(max_nfev=100)
+        pred = evaluate(cf.expr(), symbols, X[i : i + 1])[0]
+        errs.append((pred - y[i]) ** 2)
+    return float(np.mean(errs))

@@ -1,0 +1,120 @@
+"""Exports of a formula, all generated from its SymPy expression: LaTeX, SymPy, Python, JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import keyword
+import platform
+import re
+
+import numpy as np
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+FORMAT = "kan-studio/formula"
+FORMAT_VERSION = 1
+
+
+_LATEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {
+    "\\": r"\textbackslash{}",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
+}
+
+
+def latex_text(text: str) -> str:
+    """`text` as literal upright LaTeX (\\mathrm{…}): every special character escaped, so a column
+    name such as `50% & \\input{x}` prints as itself and runs no macro."""
+    body = "".join(_LATEX_SPECIAL.get(c, c) for c in str(text) if c.isprintable())
+    return r"\mathrm{" + body.replace(" ", r"\ ") + "}"
+
+
+def to_latex(expr: sp.Expr, symbols: list[sp.Symbol], names: list[str]) -> str:
+    """LaTeX with each variable shown under its column name (escaped; never a macro of the name's)."""
+    plain = re.compile(r"[A-Za-z]\w*")
+    shown = {s: (n if s.name == n and plain.fullmatch(n) else latex_text(n)) for s, n in zip(symbols, names)}
+    return sp.latex(expr, symbol_names=shown)
+
+
+def to_sympy(expr: sp.Expr) -> str:
+    """A string `sympy.sympify` reads back (variables as their safe symbol names)."""
+    return sp.sstr(expr, full_prec=True)
+
+
+def to_python(expr: sp.Expr, symbols: list[sp.Symbol], name: str = "formula", target: str = "y") -> str:
+    """Self-contained NumPy source of `def formula(<variables>)` (needs only numpy).
+
+    The arguments are the safe symbol names (`formula.safe_symbols`: ASCII identifiers that shadow
+    nothing); the target's own name appears only as an ASCII-escaped Python literal in a comment.
+
+    Raises
+    ------
+    ValueError
+        When `name` or a symbol is not a plain ASCII identifier (generated code would not compile).
+    """
+    ident = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+    bad = [s.name for s in symbols if not ident.fullmatch(s.name) or keyword.iskeyword(s.name)]
+    if not ident.fullmatch(name) or keyword.iskeyword(name) or bad:
+        raise ValueError(f"not a safe Python identifier: {bad[0] if bad else name!r}")
+    args = ", ".join(s.name for s in symbols)
+    body = NumPyPrinter({"fully_qualified_modules": True}).doprint(expr)
+    return (
+        "import numpy\n\n\n"
+        f"def {name}({args}):\n"
+        f"    # target: {ascii(str(target))}\n"
+        f"    # {ascii(to_sympy(expr))[1:-1]}\n"
+        f"    value = {body}\n"
+        f"    return numpy.broadcast_to(value, numpy.broadcast({args}).shape).astype(float)\n"
+    )
+
+
+def candidate_dict(cand, symbols: list[sp.Symbol], names: list[str], target: str) -> dict:
+    """One formula in the report's stable shape (see README, 'Formula JSON')."""
+    return {
+        "sympy": to_sympy(cand.expr),
+        "latex": to_latex(cand.expr, symbols, names),
+        "python": to_python(cand.expr, symbols, target=target),
+        "complexity": cand.complexity,
+        "train_mse": cand.train_mse,
+        "val_mse": cand.val_mse,
+        "score": cand.score,
+        "route": cand.route,
+        "constants": [float(c) for c in sorted(cand.expr.atoms(sp.Float), key=float)],
+        "formula_vs_network": cand.net_error,
+    }
+
+
+def fingerprint(X: np.ndarray, y: np.ndarray) -> str:
+    """SHA-256 of the numeric data the formulas were fitted on."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    h.update(np.ascontiguousarray(y, dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def to_json(result, data_fingerprint: str | None = None) -> dict:
+    """The JSON report: variables, target, best, pareto, metrics, routes, data, versions."""
+    import torch
+
+    from kan_core import __version__
+
+    syms, names, target = result.symbols, result.variables, result.target
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "target": target,
+        "variables": [{"name": n, "symbol": s.name} for s, n in zip(syms, names)],
+        "best": {**candidate_dict(result.best, syms, names, target), "metrics": result.metrics},
+        "pareto": [candidate_dict(c, syms, names, target) for c in result.pareto],
+        "routes": result.routes,
+        "seconds": result.seconds,
+        "seed": result.seed,
+        "data": {"fingerprint": data_fingerprint, "notes": list(result.warnings)},
+        "versions": {
+            "kan_core": __version__,
+            "torch": torch.__version__,
+            "sympy": sp.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
+    }
