@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from kan_core import KAN
-from kan_core.io import session
 from kan_core.__main__ import main
 from kan_core.errors import DataError, SessionError
+from kan_core.io import session
 from kan_core.io.data import prepare, read_table
 from kan_core.io.session import Session, load_session, session_bytes
 
