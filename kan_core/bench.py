@@ -178,6 +178,7 @@ def _child(conn, worker: Worker, eq: Equation, settings: Settings, threads: int)
     try:
         import torch
 
+        os.environ["KAN_CORE_STRICT"] = "1"  # a route's bug shows as a crash row, not as "route failed"
         from kan_core._runtime import tune_malloc
 
         tune_malloc()  # each worker is a process of its own

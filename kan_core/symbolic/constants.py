@@ -127,7 +127,9 @@ class ConstantFit:
             self.values[k] = float(value)
             self.exact[k] = value
         loss, tried = self.refit(max_nfev=50), self.expr()
-        if loss <= best * (1 + rel_tol) + 1e-12 * self.scale:
+        # Snapping a formula down to a constant is never a find (the constant is a candidate of its
+        # own): under relative errors, 0 can beat a formula that is poor where y is tiny.
+        if loss <= best * (1 + rel_tol) + 1e-12 * self.scale and tried.free_symbols:
             return loss, tried
         self.values, self.exact = saved_values, saved_exact
         return None, tried
@@ -199,9 +201,19 @@ class ConstantFit:
 
 
 def fit_formula(
-    expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray, deadline: float = math.inf
+    expr: sp.Expr,
+    symbols: list[sp.Symbol],
+    X: np.ndarray,
+    y: np.ndarray,
+    deadline: float = math.inf,
+    refit_until: float | None = None,
 ) -> Fitted:
-    """Canonicalise, refit every constant, snap constants to simple values, tidy up."""
+    """Canonicalise, refit every constant, snap constants to simple values, tidy up.
+
+    Snapping stops at `deadline`; least-squares refits may go on until `refit_until` (default the
+    same), so a route that used its whole share still gets its constants fitted.
+    """
+    refit_until = deadline if refit_until is None else refit_until
     if complexity(expr) > MAX_COMPLEXITY:
         raise ModelError(f"formula too complex ({complexity(expr)} nodes > {MAX_COMPLEXITY}); prune more")
     if expr.has(sp.zoo, sp.nan):  # e.g. 1/x snapped with a = 0: no constant can repair it
@@ -211,14 +223,14 @@ def fit_formula(
     # Two passes: snapping can expose structure ((…)**1.0 becomes (…)) that expanding then turns
     # into plain coefficients, e.g. 9.4e5·(0.032·u² + 0.032·v²) → u²/2 + v²/2.
     for _ in range(2):
-        cf = ConstantFit(_expanded(expr, deadline), symbols, X, y, relative=spans_decades(y))
-        cf.deadline = deadline  # callers give a late route its grace (discover: within the budget)
+        cf = ConstantFit(_expanded(expr, refit_until), symbols, X, y, relative=spans_decades(y))
+        cf.deadline = refit_until
         cf.refit()
         # Polishing constants pays for accurate or small formulas; a poor large one is not worth it.
         accurate = cf.mse() <= 1e-3 * cf.scale
         steps += [cf.expr()] + (cf.snap(deadline=deadline) if accurate or len(cf.values) <= 6 else [])
         cf.refit()
-        final = Fitted(tidy(cf.expr(), symbols, X, deadline), cf.mse())
+        final = Fitted(tidy(cf.expr(), symbols, X, refit_until), cf.mse())
         floats = len(final.expr.atoms(sp.Float))
         if best is None or (floats < len(best.expr.atoms(sp.Float)) and final.mse <= best.mse * (1 + 1e-3)):
             best = final

@@ -1,205 +1,53 @@
-"""Discovery routes: each turns (X, y) into candidate formulas within a deadline.
-
-KAN routes train, prune and snap an architecture; the log-space ones do so on log|y| against
-log x; the single-index, one-variable and polynomial routes are direct searches.
+"""Discovery routes, each turning one `Problem` (training rows, symbols, deadline, …) into
+candidate formulas. `plans` lists the ones to try for a table, in order: the direct searches
+(one_variable, single_index, polynomial), then the KAN architectures (kan). A route imports
+nothing from `kan_core.discovery.search`: what it needs arrives in the Problem.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from collections.abc import Callable
-
 import numpy as np
-import pandas as pd
-import sympy as sp
-import torch
 
-from kan_core._runtime import Overtime, time_limited
+from kan_core.discovery.routes.base import Found, Problem, Route, Settings
+from kan_core.discovery.routes.kan import ARCHITECTURES, log_route, network_route
 from kan_core.discovery.routes.one_variable import one_variable
 from kan_core.discovery.routes.polynomial import sparse_polynomial
 from kan_core.discovery.routes.single_index import index_route
-from kan_core.engine.model import KAN
-from kan_core.engine.prune import keep_strongest, prune
-from kan_core.engine.train import fit
-from kan_core.symbolic.edges import auto_snap, edge_fits
-from kan_core.symbolic.formula import SYMPY_SECONDS, network_expr
 
-TRAIN_ROWS = 600  # networks are trained on at most this many rows; formulas refit on all
-# The direct searches grow fast with the inputs (pairs of inputs, terms², BFGS in d dimensions):
-# beyond these they would not fit a budget of seconds.
-MAX_INDEX_INPUTS = 8
-MAX_POLY_INPUTS = 7
-Route = Callable[[np.ndarray, np.ndarray, list, int, float], list[tuple[sp.Expr, Callable | None]]]
+__all__ = ["Found", "Problem", "Route", "Settings", "plans"]
 
 
-def _until(deadline: float) -> threading.Event:
-    """An Event that sets itself at `deadline` (a perf_counter time): training stops on time."""
-    event = threading.Event()
-    timer = threading.Timer(max(0.0, deadline - time.perf_counter()), event.set)
-    timer.daemon = True
-    timer.start()
-    return event
+def _one_variable(p: Problem) -> Found:
+    return [(expr, None) for expr in one_variable(p.X[:, 0], p.y, p.symbols[0], p.functions)]
 
 
-def _snap_all(model: KAN, X, y, r2_threshold: float, functions: list[str] | None, deadline: float) -> KAN:
-    """Auto-snap repeatedly; when no edge is trusted, snap the most confident one and retrain.
-
-    Past the deadline every remaining edge takes its best fit in one pass: a rough formula that
-    the constant refit can still polish is worth more than none.
-    """
-    stop = _until(deadline)
-    while True:
-        if stop.is_set():
-            return auto_snap(model, X, y, -math.inf, functions, retrain_steps=0)[0]
-        model, report = auto_snap(model, X, y, r2_threshold, functions, retrain_steps=15, stop_event=stop)
-        left = [r for r in report if not r["accepted"]]
-        if not left:
-            return model
-        if stop.is_set():  # out of time: the fits just computed snap the rest (no second pass)
-            for r in left:
-                b = r["best"]
-                model.layers[r["layer"]].set_symbolic(
-                    r["i"], r["j"], b["fn"], (b["a"], b["b"], b["c"], b["d"])
-                )
-            return model
-        if len(left) < len(report):
-            continue  # progress: the retrained network may now have cleaner edges
-        top = max(left, key=lambda r: r["best"]["r2"])
-        best = edge_fits(model, X, top["layer"], top["i"], top["j"], functions)[0]
-        model.layers[top["layer"]].set_symbolic(top["i"], top["j"], best.fn, (best.a, best.b, best.c, best.d))
-        fit(model, X, y, steps=15, opt="lbfgs", stop_event=stop)
+def _polynomial(p: Problem) -> Found:
+    return [(sparse_polynomial(p.X, p.y, p.symbols, p.deadline), None)]
 
 
-def _kan_route(
-    widths, X, y, symbols, seed, r2_threshold, functions, deadline, separable: bool = False
-) -> tuple[sp.Expr, Callable]:
-    """Train, prune, refine, snap one architecture; the composed formula and the network itself.
-
-    `separable` gives each input a single first-layer edge (its strongest), so that a product
-    node multiplies functions of disjoint groups of variables.
-    """
-    step = max(1, len(X) // TRAIN_ROWS)
-    Xt, yt = torch.as_tensor(X[::step]), torch.as_tensor(y[::step])
-    # Training stops on time by itself (70% of the route's share), leaving the rest for snapping.
-    now = time.perf_counter()
-    stop = _until(now + 0.7 * max(deadline - now, 0.0))
-    # Adam finds the basin (LBFGS alone stalls on narrow nets such as [2, 1, 1]); LBFGS polishes.
-    # Nets with wide hidden layers land in poor basins for some seeds: start two, keep the better.
-    # A single layer is linear in its coefficients (a convex fit): LBFGS alone suffices.
-    wide = any(not isinstance(w, int) or w > 1 for w in widths[1:-1])
-    tries = []
-    for s in range(seed, seed + (2 if wide else 1)):
-        model = KAN(widths, grid=5, k=3, seed=s, device="cpu").double()
-        n_edges = sum(layer.in_dim * layer.out_dim for layer in model.layers)
-        lamb = 1e-3 if n_edges > widths[0] else 0.0
-        if len(widths) == 2:
-            hist = fit(model, Xt, yt, steps=30, opt="lbfgs", seed=s, stop_event=stop)
-        else:
-            steps = 400 if wide else 600
-            adam = dict(opt="adam", lamb=lamb, grid_update_every=100, seed=s, stop_event=stop)
-            hist = fit(model, Xt, yt, steps=steps, **adam)
-        tries.append((hist.train_loss[-1] if hist.train_loss else math.inf, s, model))
-    _, s, model = min(tries, key=lambda t: t[0])
-    if wide:
-        fit(model, Xt, yt, steps=400, opt="adam", lamb=lamb, grid_update_every=100, seed=s, stop_event=stop)
-    if separable:
-        model = keep_strongest(model, Xt)
-        fit(model, Xt, yt, steps=300, opt="adam", seed=seed, stop_event=stop)
-    elif lamb:
-        model, _ = prune(model, Xt, threshold=3e-2)
-    if not stop.is_set():  # late routes skip the polish and go straight to snapping
-        fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed, stop_event=stop)
-        model = model.refine(10, Xt)
-        fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed, stop_event=stop)
-    model = _snap_all(model, Xt, yt, r2_threshold, functions, deadline)
-    expr = network_expr(model, symbols)
-
-    def network(Xa: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return model(torch.as_tensor(Xa, dtype=torch.float64)).numpy()[:, 0]
-
-    return expr, network
+DEFAULT = Settings()
 
 
-ROUTES: list[tuple[str, Callable[[int], list]]] = [
-    ("additive", lambda d: [d, 1]),
-    ("additive-outer", lambda d: [d, 1, 1]),
-    ("separable-product", lambda d: [d, [0, 1], 1]),
-    ("deep", lambda d: [d, 2, 1, 1]),
-    ("product", lambda d: [d, [0, 1], 1]),
-    ("two-sums", lambda d: [d, 2, 1]),
-    ("sum-and-product", lambda d: [d, [1, 1], 1]),
-    ("wide", lambda d: [d, 2 * d + 1, 1]),
-]
-
-
-def plans(
-    X: np.ndarray, y: np.ndarray, d: int, r2: float, functions: list[str] | None
-) -> list[tuple[str, Route]]:
-    """The routes to try, cheapest and most specific first."""
-
-    def kan(widths, separable):
-        def run(Xa, ya, syms, seed, deadline):
-            return [_kan_route(widths, Xa, ya, syms, seed, r2, functions, deadline, separable)]
-
-        return run
-
-    def log_route(widths):
-        def run(Xa, ya, syms, seed, deadline):
-            return [_log_route(widths, Xa, ya, syms, seed, deadline, r2, functions)]
-
-        return run
-
-    def single_index(Xa, ya, syms, seed, deadline):
-        def solve_1d(frame: pd.DataFrame, seconds: float) -> sp.Expr:
-            from kan_core.discovery.search import discover  # the search recurses on g(u), one variable
-
-            return discover(frame, "r", ["u"], seconds=seconds, seed=seed, functions=functions).best.expr
-
-        return index_route(Xa, ya, syms, seed, deadline, solve_1d, functions)
-
-    def brute_force(Xa, ya, syms, seed, deadline):
-        return [(expr, None) for expr in one_variable(Xa[:, 0], ya, syms[0], functions)]
-
-    def polynomial(Xa, ya, syms, seed, deadline):
-        return [(sparse_polynomial(Xa, ya, syms, deadline), None)]
-
+def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tuple[str, Route]]:
+    """The routes to try on (X, y), cheapest and most specific first: [(name, route), …]."""
+    d = X.shape[1]
     positive = bool((X > 0).all())
     logs = positive and bool((y > 0).all() or (y < 0).all())
-    direct = []  # the specific searches, cheapest and most specific first
+    direct: list[tuple[str, Route]] = []  # the specific searches, cheapest and most specific first
     if d == 1:
-        direct.append(("one-variable", brute_force))
+        direct.append(("one-variable", _one_variable))
     if logs:  # positive data: products of powers first
         direct.append(("log-space", log_route([d, 1])))
-    if positive and 1 < d <= MAX_INDEX_INPUTS:
+    if positive and 1 < d <= settings.max_index_inputs:
         # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
-        direct.append(("single-index", single_index))
-    if d <= MAX_POLY_INPUTS:  # cheap and exact for sums of products
-        direct.append(("polynomial", polynomial))
-    networks = [(name, kan(widths(d), name.startswith("separable"))) for name, widths in ROUTES]
+        direct.append(("single-index", index_route))
+    if d <= settings.max_poly_inputs:  # cheap and exact for sums of products
+        direct.append(("polynomial", _polynomial))
+    networks = [
+        (name, network_route(widths(d), name.startswith("separable"))) for name, widths in ARCHITECTURES
+    ]
     if logs and d > 1:
         # A monomial times a function of a sum (a·√(x² + y²)) is two sums in log space: after the
         # additive networks.
         networks.insert(2, ("log-space two-sums", log_route([d, 2, 1])))
     return direct + networks
-
-
-def _log_route(widths, X, y, symbols, seed, deadline, r2, functions) -> tuple[sp.Expr, Callable]:
-    """Fit log|y| in log x with a KAN of these widths, then y = ±exp(…)."""
-    sign = 1.0 if (y > 0).all() else -1.0
-    pos = [sp.Symbol(s.name, positive=True) for s in symbols]
-    logs = [sp.Symbol(f"log_{s.name}", real=True) for s in symbols]
-    expr, net = _kan_route(widths, np.log(X), np.log(sign * y), logs, seed, r2, functions, deadline)
-    expr = sign * sp.exp(expr.xreplace({u: sp.log(p) for u, p in zip(logs, pos)}))
-    try:
-        expr = time_limited(
-            lambda: sp.expand(
-                sp.powsimp(sp.expand(expr, power_exp=True), force=True), power_exp=False, log=False
-            ),
-            SYMPY_SECONDS,
-        )
-    except Overtime:
-        pass  # exp(sum of logs) is correct too, only less readable
-    return expr.xreplace(dict(zip(pos, symbols))), lambda Xa: sign * np.exp(net(np.log(Xa)))

@@ -20,6 +20,7 @@ import sympy as sp
 from scipy.interpolate import BSpline
 from scipy.optimize import minimize
 
+from kan_core.discovery.routes.base import Problem
 from kan_core.discovery.routes.one_variable import one_variable
 from kan_core.errors import ModelError
 from kan_core.symbolic.formula import evaluate
@@ -145,21 +146,14 @@ def _power(symbols: list[sp.Symbol], exps) -> sp.Expr:
     return sp.Mul(*[s ** exact(e) for s, e in zip(symbols, exps) if e != 0])
 
 
-def index_route(
-    X: np.ndarray,
-    y: np.ndarray,
-    symbols: list[sp.Symbol],
-    seed: int,
-    deadline: float,
-    solve_1d: Callable[[pd.DataFrame, float], sp.Expr],
-    functions: list[str] | None = None,
-) -> list[tuple[sp.Expr, Callable]]:
+def index_route(p: Problem) -> list[tuple[sp.Expr, Callable]]:
     """The best ±M(x)·g(u(x)) found (up to two); `solve_1d(frame, seconds)` finds g in u → r.
 
     Every choice of M and of u or 1/u first gets the quick brute-force search of g; only when
     none is exact do the choices get full one-variable searches, the most promising first.
     """
-    b, loss, a = fit_index(X, y, seed, deadline)
+    X, y, symbols, deadline, functions = p.X, p.y, p.symbols, p.deadline, p.functions
+    b, loss, a = fit_index(X, y, p.seed, deadline)
     # Snapped entries of b are floats of p/q: keep them exact (v/c, not v**1.0/c**1.0).
     exps_b = [r if float(r) == v else v for v, r in zip(b, (simple_ratio(v, 4) for v in b))]
     T = np.log(X)
@@ -184,7 +178,7 @@ def index_route(
 
     quick = []
     for exps_a, orient in choices:
-        if quick and time.perf_counter() > deadline:
+        if quick and time.perf_counter() > p.end:  # quick checks: the route's share may be spent
             break
         u, r = frame(exps_a, orient)
         found = [compose(exps_a, orient, g) for g in one_variable(u, r, u_sym, functions)]
@@ -199,7 +193,9 @@ def index_route(
             if seconds < 1.0:
                 break
             u, r = frame(exps_a, orient)
-            g = solve_1d(pd.DataFrame({"u": u, "r": r}), 0.6 * seconds)
+            if p.solve_1d is None:
+                break
+            g = p.solve_1d(pd.DataFrame({"u": u, "r": r}), 0.9 * seconds)
             if compose(exps_a, orient, g) <= tiny:
                 break
     best = sorted(tried, key=lambda t: t[:2])[:2]

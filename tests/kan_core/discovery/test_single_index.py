@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from kan_core.discovery.routes import Problem
 from kan_core.discovery.routes.single_index import fit_index, index_route, monomials, simple_ratio
 from kan_core.errors import ModelError
 from kan_core.symbolic.formula import safe_symbols
@@ -36,7 +37,7 @@ def test_index_route_recovers_a_law_with_a_sign_changing_factor():
     X = rng.uniform(1, 3, (2000, 3))
     y = X[:, 0] * np.cos(X[:, 1]) / X[:, 2] ** 2  # p·cos θ / r²: y crosses zero
     p, theta, r = syms = safe_symbols(["p", "theta", "r"])
-    found = index_route(X, y, syms, 0, float("inf"), _no_full_search)
+    found = index_route(Problem(X, y, syms, 0, float("inf"), solve_1d=_no_full_search))
     best = found[0][0]
     assert np.max(np.abs(found[0][1](X) - y)) < 1e-8
     assert abs(best.subs({p: 2.0, theta: 0.7, r: 1.5}) - 2 * np.cos(0.7) / 2.25) < 1e-8
@@ -48,7 +49,9 @@ def test_index_route_refuses_what_is_no_single_index_law():
     y = X[:, 0] * (X[:, 1] ** 2 + X[:, 2] ** 2 + X[:, 3] ** 2)  # m·(u² + v² + w²): two indices
     calls = []
     with pytest.raises(ModelError, match="not a single-index law"):
-        index_route(X, y, safe_symbols(list("muvw")), 0, float("inf"), lambda f, s: calls.append(s))
+        index_route(
+            Problem(X, y, safe_symbols(list("muvw")), 0, float("inf"), solve_1d=lambda f, s: calls.append(s))
+        )
     assert not calls  # refused before any one-variable search
 
 

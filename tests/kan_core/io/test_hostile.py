@@ -227,7 +227,7 @@ def test_missing_files_and_the_cli_in_a_real_process(tmp_path):
         [sys.executable, "-m", "kan_core", "discover", str(bad), "--target", "y"],
         capture_output=True,
         text=True,
-        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+        cwd=os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
     )
     assert proc.returncode == 2 and proc.stderr.startswith("error: duplicate column name(s): a")
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
