@@ -38,7 +38,7 @@ class TrainSettings:
     def widths(self, n_in: int) -> list[int]:
         """[n_in, *hidden, 1]; a ConfigError names what is wrong with the hidden widths."""
         parts = [p.strip() for p in self.hidden.replace(";", ",").split(",") if p.strip()]
-        if not all(p.isdigit() and 1 <= int(p) <= 64 for p in parts) or len(parts) > 4:
+        if not all(p.isascii() and p.isdigit() and 1 <= int(p) <= 64 for p in parts) or len(parts) > 4:
             raise ConfigError(
                 f"hidden widths {self.hidden!r}: use up to 4 comma-separated numbers (1-64), e.g. 5 or 4,4"
             )
@@ -50,9 +50,10 @@ class TrainSettings:
             1 <= self.grid <= 100
             and 1 <= self.k <= 5
             and 1 <= self.steps <= MAX_STEPS
-            and 0 < self.lr <= 10
-            and self.optimizer in OPTIMIZERS
+            and 1e-5 <= self.lr <= 10  # the bounds of the Train page's widgets, so a link or a
+            and self.optimizer in OPTIMIZERS  # session can never set a value the page refuses
             and 0 <= self.lamb <= 1
+            and 0 <= self.seed <= 2**31 - 1
             and self.device in DEVICES
         )
         if not ok:

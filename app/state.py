@@ -284,9 +284,10 @@ class Studio:
                 f"{filename} was made on columns {', '.join(map(str, features or []))} → {target}; "
                 "load that data first, then restore the session"
             )
-        if s.model.widths[0] != len(features):
+        models = [s.model] + [m for stack in s.undo.entries for _, m in stack]
+        if any(m.widths[0] != len(features) or m.widths[-1] != 1 for m in models):
             raise SessionError(
-                f"{filename}: the model's inputs do not match its column list; the file is damaged"
+                f"{filename}: a model's inputs do not match its column list; the file is damaged"
             )
         curves = {key: list(s.history.get(key, [])) for key in ("step", "train", "val_step", "val")}
         if len(curves["step"]) != len(curves["train"]) or len(curves["val_step"]) != len(curves["val"]):
@@ -294,6 +295,7 @@ class Studio:
                 f"{filename}: its training curves have mismatched lengths; the file is damaged"
             )
         settings = TrainSettings.from_query({k: str(v) for k, v in s.meta.get("settings", {}).items()})
+        self.stop()  # a running job must not keep writing into the restored curves
         self.set_columns(target, features)  # a DataError here leaves the workspace as it was
         self.model, self.undo, self.curves = s.model, s.undo, curves
         self.steps_done = int(s.meta.get("steps_done", 0))

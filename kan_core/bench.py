@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from kan_core._runtime import Overtime, time_limited
-from kan_core.errors import ConfigError, DataError
+from kan_core.errors import ConfigError, DataError, printable
 from kan_core.io.examples import parse_formula, sample_formula
 
 COLUMNS = ("id", "formula", "output", "variables", "n_vars")
@@ -84,14 +84,17 @@ def read_benchmark(path: str | Path, ids: list[str] | None = None) -> list[Equat
         what = f"lacks column(s) {', '.join(missing)}" if rows else "has no equations"
         raise DataError(f"{name} {what}; it needs a header {','.join(COLUMNS)} and one row per equation")
     out: list[Equation] = []
+    seen: set[str] = set()
     for line, row in enumerate(rows, start=2):
         try:
-            out.append(_equation(row, {e.id for e in out}))
-        except ValueError as err:  # DataError from parse_formula included
-            raise DataError(f"{name} line {line} ({row['id']}): {err}") from None
+            out.append(_equation(row, seen))
+            seen.add(out[-1].id)
+        except (ValueError, OverflowError, RecursionError) as err:  # DataError from parse_formula included
+            raise DataError(f"{name} line {line} ({printable(str(row['id'])[:40])}): {err}") from None
     if unknown := sorted(set(ids or []) - {e.id for e in out}):
         raise ConfigError(f"unknown equation id(s) {', '.join(unknown)}; see the file's id column")
-    return [next(e for e in out if e.id == i) for i in ids] if ids else out
+    by_id = {e.id: e for e in out}
+    return [by_id[i] for i in ids] if ids else out
 
 
 def equation_seeds(seed: int, eq_id: str) -> tuple[int, int]:

@@ -27,3 +27,9 @@ class ModelError(KanStudioError, ValueError):
 
 class SessionError(KanStudioError, ValueError):
     """A session file cannot be opened (damaged, foreign, newer, or unsafe)."""
+
+
+def printable(text: object) -> str:
+    """User text made safe for one terminal line: control characters (escape sequences, a newline
+    that could forge a second `error:` line) written as Python escapes; the rest unchanged."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))

@@ -147,8 +147,17 @@ def discover(
     """
     start = time.perf_counter()
     check_budget(seconds)
-    if not (_is_count(seed) and math.isfinite(r2_threshold) and 0 < r2_threshold <= 1):
-        raise ConfigError("seed must be an integer ≥ 0 and r2_threshold a number in (0, 1]")
+    if not (_is_count(seed) and seed < 2**32 and math.isfinite(r2_threshold) and 0 < r2_threshold <= 1):
+        raise ConfigError("seed must be an integer from 0 to 2**32 − 1 and r2_threshold a number in (0, 1]")
+    if functions is not None:
+        from kan_core.library import FUNCTIONS
+
+        unknown = [f for f in functions if f not in FUNCTIONS]
+        if unknown or not functions:
+            raise ConfigError(
+                f"unknown function(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+                "`python -m kan_core functions` lists them"
+            )
     if not 0 <= val_fraction < 1:
         raise ConfigError(f"val_fraction must be in [0, 1), not {val_fraction!r}")
     end = start + seconds  # every route, refit and SymPy rewrite ends by here

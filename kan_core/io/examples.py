@@ -85,11 +85,21 @@ def parse_formula(text: str, names: list[str]) -> sp.Expr:
 
 def _digits(base: sp.Expr, exponent: sp.Expr) -> float:
     """Decimal orders of magnitude of base**exponent, estimated in floats (inf when unknowable)."""
-    with np.errstate(all="ignore"):
-        size = abs(float(abs(base)))
+    size = abs(_as_float(base))
     if size == 0 or not np.isfinite(size):
         return 0.0 if size == 0 else math.inf
-    return abs(float(exponent)) * abs(math.log10(size))
+    return abs(_as_float(exponent)) * abs(math.log10(size))
+
+
+def _as_float(value: sp.Expr) -> float:
+    """A numeric SymPy value as a float; inf when it overflows, NaN when it is not real."""
+    try:
+        with np.errstate(all="ignore"):
+            return float(value)
+    except OverflowError:
+        return math.inf
+    except (TypeError, ValueError):  # complex or symbolic
+        return math.nan
 
 
 class _Refused(Exception):
@@ -119,9 +129,9 @@ def _build(node: ast.AST, local: dict) -> sp.Expr:
             return a * b
         if isinstance(node.op, ast.Div):
             return a / b
-        if b.is_number and (not b.is_finite or abs(float(b)) > MAX_EXPONENT):
+        if b.is_number and (not b.is_finite or not abs(_as_float(b)) <= MAX_EXPONENT):
             raise _Refused(f"the exponent {str(b)[:12]} is over {MAX_EXPONENT}")
-        if a.is_number and b.is_number and _digits(a, b) > 300:
+        if a.is_number and b.is_number and not _digits(a, b) <= 300:
             raise _Refused("a numeric power beyond 1e±300")
         return a**b
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ALLOWED_FUNCTIONS:
@@ -145,7 +155,16 @@ def sample_formula(
     expr = parse_formula(formula, names)
     rng = np.random.default_rng(seed)
     df = pd.DataFrame({name: rng.uniform(float(lo), float(hi), n) for name, lo, hi in spec})
-    y = evaluate(expr, [sp.Symbol(v) for v in names], df.to_numpy())
+    try:
+        y = evaluate(expr, [sp.Symbol(v) for v in names], df.to_numpy())
+    except (TypeError, ValueError, OverflowError):
+        y = np.full(n, np.nan)
+    if not np.isfinite(y).all():
+        bad = int(np.sum(~np.isfinite(y)))
+        raise DataError(
+            f"formula {ascii(formula[:60])} is undefined or overflows on {bad} of {n} sampled rows; "
+            "check it and the variables' ranges"
+        )
     if noise:
         y = y + rng.normal(0.0, noise * np.sqrt(np.mean(y**2)), n)
     df[target] = y

@@ -35,6 +35,7 @@ class Session:
 
 
 MAX_PARAMS = 20_000_000  # ≈ 80 MB of float32 parameters: far above any model the studio trains
+MAX_TOTAL_PARAMS = 50_000_000  # the model and all its undo/redo copies together
 
 
 def _layer_dims(widths: list) -> list[tuple[int, int]]:
@@ -80,7 +81,8 @@ def _check_config(config: object) -> dict:
         )
     if not ok:
         raise SessionError("the session's model description is invalid or out of range; the file is damaged")
-    if _n_params(widths, grids, k) > MAX_PARAMS:
+    # The model is built at the first layer's grid and then refined: both sizes must fit.
+    if max(_n_params(widths, grids, k), _n_params(widths, [grids[0]] * len(grids), k)) > MAX_PARAMS:
         raise SessionError(
             f"the session's model has over {MAX_PARAMS:,} parameters, more than KAN Studio builds; "
             "the file is damaged or not from KAN Studio"
@@ -93,6 +95,11 @@ def _check_tensors(config: dict, state: object) -> None:
     built next is no larger than what the file really holds."""
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise SessionError("the session's model.pt does not hold named tensors; the file is damaged")
+    # Every tensor must own its numbers: an expanded view (stride 0) of one stored value would make
+    # a tiny file fill a full-size model.
+    for tensor in state.values():
+        if tensor.numel() and tensor.untyped_storage().nbytes() < tensor.numel() * tensor.element_size():
+            raise SessionError("the session's model.pt holds views instead of data; the file is damaged")
     dims = _layer_dims(config["widths"])
     for n, ((i, o), g) in enumerate(zip(dims, config["grids"])):
         coef = state.get(f"layers.{n}.coef")
@@ -313,9 +320,17 @@ def load_session(source: str | Path | bytes, name: str = "the file") -> Session:
             model = model_from_bytes(manifest.get("model"), _read_member(zf, "model.pt", total))
             undo = manifest.get("undo") or {"limit": 30, "steps": []}
             history = UndoHistory(undo.get("limit", 30))
+            params = _n_params(model.config()["widths"], [la.grid for la in model.layers], model.k)
             for step in undo.get("steps", []):
                 stack = history.entries[0 if step["stack"] == "undo" else 1]
                 blob = _read_member(zf, step["file"], total)
+                cfg = _check_config(step["model"])
+                params += _n_params(cfg["widths"], cfg["grids"], cfg["k"])
+                if params > MAX_TOTAL_PARAMS:
+                    raise SessionError(
+                        f"{name} holds over {MAX_TOTAL_PARAMS:,} parameters with its undo steps; "
+                        "the file is damaged or not from KAN Studio"
+                    )
                 stack.append((step["label"], model_from_bytes(step["model"], blob)))
     except SessionError:
         raise

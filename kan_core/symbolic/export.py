@@ -6,6 +6,7 @@ import hashlib
 import keyword
 import platform
 import re
+import unicodedata
 
 import numpy as np
 import sympy as sp
@@ -23,16 +24,23 @@ _LATEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {
 
 
 def latex_text(text: str) -> str:
-    """`text` as literal upright LaTeX (\\mathrm{…}): every special character escaped, so a column
-    name such as `50% & \\input{x}` prints as itself and runs no macro."""
-    body = "".join(_LATEX_SPECIAL.get(c, c) for c in str(text) if c.isprintable())
-    return r"\mathrm{" + body.replace(" ", r"\ ") + "}"
+    """`text` as literal upright LaTeX (\\text{…}, KaTeX and amsmath): every special character
+    escaped, so a column name such as `50% & \\input{x}` prints as itself and runs no macro."""
+    clean = unicodedata.normalize("NFC", str(text))
+    shown = (c for c in clean if c.isprintable() and not unicodedata.combining(c))
+    body = "".join(_LATEX_SPECIAL.get(c, c) for c in shown)
+    return r"\text{" + body + "}"
 
 
 def to_latex(expr: sp.Expr, symbols: list[sp.Symbol], names: list[str]) -> str:
     """LaTeX with each variable shown under its column name (escaped; never a macro of the name's)."""
     plain = re.compile(r"[A-Za-z]\w*")
-    shown = {s: (n if s.name == n and plain.fullmatch(n) else latex_text(n)) for s, n in zip(symbols, names)}
+    # A plain name is SymPy's to print (n_mol as n with subscript "mol"); any other in \\text{}.
+    shown = {
+        s: latex_text(n)
+        for s, n in zip(symbols, names)
+        if not (s.name == n and plain.fullmatch(n)) and latex_text(n) != r"\text{}"
+    }
     return sp.latex(expr, symbol_names=shown)
 
 

@@ -129,3 +129,56 @@ def test_wide_and_long_tables_load_with_a_choice_made_for_the_user():
     assert s.notes[0] == "119 numeric columns: the first 10 are selected; choose the features to use"
     s.set_columns("c0", ["c5", "c7"])
     assert s.dataset.features == ["c5", "c7"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"seed": "-5"}, {"seed": str(10**30)}, {"lr": "1e-9"}, {"lr": "nan"}, {"hidden": "²"}, {"lamb": "inf"}],
+)
+def test_settings_from_a_link_stay_within_the_train_pages_widgets(query):
+    got = TrainSettings.from_query(query)
+    assert got == TrainSettings()  # out of the widgets' bounds: the default is kept
+    got.validate()
+
+
+def _saved(s: Studio, undo_model=None) -> bytes:
+    from kan_core.io.session import Session, session_bytes
+
+    session = Session(
+        s.model,
+        {"target": s.dataset.target, "features": s.dataset.features, "steps_done": 2},
+        {"step": [1, 2], "train": [0.5, 0.4]},
+    )
+    if undo_model is not None:
+        session.undo.push("edit", undo_model)
+    return session_bytes(session)
+
+
+def test_restore_refuses_undo_steps_of_another_model_and_keeps_the_workspace():
+    from kan_core import KAN
+    from kan_core.errors import SessionError
+
+    s = studio()
+    s.train(TrainSettings(steps=2))
+    s.job.wait()
+    s.poll()
+    raw = _saved(s, undo_model=KAN([5, 3, 1], seed=0, device="cpu"))
+    model, curves = s.model, dict(s.curves)
+    with pytest.raises(SessionError, match="inputs do not match"):
+        s.restore(raw, "other.kan")
+    assert s.model is model and s.curves == curves
+
+
+def test_restore_while_training_stops_the_job_and_keeps_the_sessions_curves():
+    s = studio()
+    s.train(TrainSettings(steps=2))
+    s.job.wait()
+    s.poll()
+    raw = _saved(s)
+    s.train(TrainSettings(optimizer="Adam", lr=0.01, steps=5000))
+    time.sleep(0.3)
+    job = s.job
+    s.restore(raw, "saved.kan")
+    time.sleep(0.3)
+    s.poll()
+    assert not job.running and s.curves["step"] == [1, 2] and s.steps_done == 2

@@ -43,7 +43,7 @@ DATA_CASES = [
     ("constant_feature", b"a,b,y\n1,5,3\n2,5,6\n3,5,9\n", "constant column(s): b"),
     ("constant_target", b"a,y\n1,5\n2,5\n3,5\n", "the target 'y' is constant"),
     ("only_target", b"y\n1\n2\n3\n", "no feature columns"),
-    ("ragged_row", b"a,y\n1,2\n3,4,5\n6,7\n8,9\n", "Expected 2 fields in line 3"),
+    ("ragged_row", b"a,y\n1,2\n3,4,5\n6,7\n8,9\n", "line 3 has 3 fields but the header has 2"),
     ("ragged_first_row", b"a,y\n1,2,3\n4,5\n6,7\n", "line 2 has 3 fields but the header has 2"),
     ("open_quote", b'a,y\n"1,2\n3,4\n5,6\n', "EOF inside string"),
     ("html", b"<html><body><p>not data</p></body></html>\n", "target column 'y' not found"),
