@@ -43,7 +43,13 @@ def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], de
     full, _ = rss(keep)
     limit = max(full * (1 + 2 * math.sqrt(2 / len(y))), 1e-20 * float(np.sum((y - y.mean()) ** 2)))
     while len(keep) > 1 and time.perf_counter() < deadline:
-        trials = [(rss([c for c in keep if c != drop])[0], drop) for drop in keep]
+        trials = []
+        for drop in keep:  # one pass is |keep| least-squares fits: seconds for many inputs
+            if time.perf_counter() > deadline:
+                break
+            trials.append((rss([c for c in keep if c != drop])[0], drop))
+        if len(trials) < len(keep):
+            break
         err, drop = min(trials)
         if err > limit:
             break
