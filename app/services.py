@@ -215,3 +215,87 @@ def fmt(v: float | None) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     return f"{v:.4g}"
+
+
+def _discover_worker(
+    conn, df: pd.DataFrame, target: str, features: list[str], seconds: float, seed: int
+) -> None:
+    """Runs in the worker process: discover(), progress and the result sent back through `conn`."""
+    from kan_core._runtime import tune_malloc
+    from kan_core.discovery.search import discover
+
+    tune_malloc()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    try:
+        res = discover(
+            df, target, features, seconds=seconds, seed=seed, callback=lambda i: conn.send(("progress", i))
+        )
+        conn.send(("done", res))
+    except KanStudioError as err:
+        conn.send(("error", str(err)))
+    except Exception as err:  # noqa: BLE001  (a bug must reach the page as one line, not kill it)
+        conn.send(("error", f"discovery failed ({type(err).__name__}: {err})"))
+    finally:
+        conn.close()
+
+
+class DiscoveryJob:
+    """`discover` in a worker process, so its SymPy time limits hold (signals work there, unlike in
+    Streamlit's script thread) and Stop ends it at once (the process is killed; nothing of the
+    workspace lives in it). Started from a fork server that imported kan_core once: a start costs
+    about 0.1 s after the first."""
+
+    def __init__(self, df: pd.DataFrame, target: str, features: list[str], seconds: float, seed: int):
+        import multiprocessing as mp
+
+        methods = mp.get_all_start_methods()
+        ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if ctx.get_start_method() == "forkserver":
+            ctx.set_forkserver_preload(["kan_core.discovery.search", "app.services"])
+        self.seconds, self.started = seconds, time.perf_counter()
+        self.status, self.message, self.progress, self.result = "running", "", {}, None
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(
+            target=_discover_worker, args=(send, df, target, features, seconds, seed), daemon=True
+        )
+        self._proc.start()
+        send.close()  # a dead worker then reads as EOF here
+
+    @property
+    def running(self) -> bool:
+        """True while the search goes on (takes in the worker's messages first)."""
+        self.poll()
+        return self.status == "running"
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the start."""
+        return time.perf_counter() - self.started
+
+    def poll(self) -> None:
+        """Take in whatever the worker sent; notice a worker that died without a word."""
+        if self.status != "running":
+            return
+        try:
+            while self.status == "running" and self._recv.poll():
+                kind, payload = self._recv.recv()
+                if kind == "progress":
+                    self.progress = payload
+                elif kind == "done":
+                    self.status, self.result = "completed", payload
+                else:
+                    self.status, self.message = "failed", payload
+        except (EOFError, OSError):
+            self._proc.join(1)
+            self.status = "failed"
+            self.message = f"the discovery worker stopped unexpectedly (exit code {self._proc.exitcode})"
+        if self.status != "running":
+            self._proc.join(1)
+
+    def stop(self) -> None:
+        """End the search now (the worker is killed; the workspace keeps its earlier results)."""
+        if self.status == "running":
+            self._proc.kill()
+            self._proc.join(1)
+            self.status, self.message = "stopped", f"stopped after {self.elapsed:.1f} s"
+        self._recv.close()

@@ -19,7 +19,7 @@ from kan_core.io.session import Session, UndoHistory, load_session, session_byte
 from kan_core.symbolic.edges import EdgeFit, auto_snap, snap
 from kan_core.symbolic.export import fingerprint
 
-from .services import TrainingJob, TrainSettings, merge_curves
+from .services import DiscoveryJob, TrainingJob, TrainSettings, merge_curves
 
 DEFAULT_EXAMPLE = catalog()[0]["name"]  # exp(sin(πx)+y²), the KAN paper's first example
 SAMPLE_ROWS = 2000  # edge scores, curves and fits are computed on at most this many rows
@@ -38,6 +38,8 @@ class Studio:
         self.model: KAN | None = None
         self.undo = UndoHistory(limit=30)
         self.job: TrainingJob | None = None
+        self.discovery: DiscoveryJob | None = None
+        self._discovery_data = -1
         self._merged: TrainingJob | None = None
         self.curves: dict[str, list] = {}
         self.steps_done = 0
@@ -89,6 +91,7 @@ class Studio:
 
     def _replace_data(self, df: pd.DataFrame, source: str, ds: Dataset) -> None:
         self.stop()  # never let a thread train on data that is being replaced
+        self.stop_discover()
         self.df, self.source, self.dataset = df, source, ds
         self.model, self.undo, self.curves, self.steps_done = None, UndoHistory(limit=30), {}, 0
         self.selected, self.results, self.notes = None, {}, list(ds.warnings)
@@ -242,13 +245,39 @@ class Studio:
         return self.results["network"]
 
     def run_discover(self, seconds: float, callback: Callable[[dict], None] | None = None) -> Result:
-        """The full pipeline (routes, restarts, refits) on the loaded data."""
+        """The full pipeline (routes, restarts, refits) on the loaded data, in this thread (scripts
+        and tests; the studio's page uses start_discover)."""
         ds = self.dataset
         res = discover(
             self.df, ds.target, ds.features, seconds=seconds, seed=self.settings.seed, callback=callback
         )
         self.results["discover"] = res
         return res
+
+    def start_discover(self, seconds: float) -> DiscoveryJob:
+        """Start discovery in a worker process (see DiscoveryJob); poll_discover collects it."""
+        if self.dataset is None:
+            raise DataError("no data loaded; upload a CSV or pick an example dataset")
+        self.stop_discover()
+        ds = self.dataset
+        self.discovery = DiscoveryJob(self.df, ds.target, list(ds.features), seconds, self.settings.seed)
+        self._discovery_data = self.data_id
+        return self.discovery
+
+    def poll_discover(self) -> bool:
+        """True once when a finished search's result has been taken into the workspace."""
+        job = self.discovery
+        if job is None or job.running or job.result is None or job.result is self.results.get("discover"):
+            return False
+        if self._discovery_data == self.data_id:  # the data did not change meanwhile
+            self.results["discover"] = job.result
+            return True
+        return False
+
+    def stop_discover(self) -> None:
+        """End a running search at once; earlier results stay."""
+        if self.discovery is not None:
+            self.discovery.stop()
 
     def fingerprint(self) -> str:
         """SHA-256 of the prepared inputs and target."""

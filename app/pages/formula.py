@@ -9,7 +9,7 @@ import streamlit as st
 from app.plots import prediction_figure, residual_figure
 from app.services import fmt
 from app.text import md
-from app.ui import show_flash, studio
+from app.ui import action, show_flash, studio
 from kan_core.errors import KanStudioError
 from kan_core.symbolic.export import to_json, to_latex, to_python
 
@@ -24,18 +24,34 @@ ds = s.dataset
 with st.expander("Discover formulas automatically", expanded=s.model is None and "discover" not in s.results):
     st.caption("Tries several KAN architectures (and log-space for positive data), snaps, refits constants.")
     budget = st.slider("Time budget (seconds)", 5, 120, 20)
-    if st.button("Discover"):
-        with st.status("Discovering…", expanded=True) as status:
-            line = st.empty()
-            try:
-                res = s.run_discover(
-                    budget,
-                    lambda info: line.write(f"route {info['done'] + 1}/{info['total']}: {info['route']}"),
-                )
-                status.update(label=f"Done in {res.seconds:.1f} s", state="complete")
-            except KanStudioError as err:
-                status.update(label="Discovery failed", state="error")
-                st.error(md(err))
+    searching = s.discovery is not None and s.discovery.running
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.button("Discover", type="primary", on_click=action(s.start_discover, budget), disabled=searching)
+    c2.button("Stop", key="stop_discover", on_click=action(s.stop_discover), disabled=not searching)
+
+    @st.fragment(run_every=0.5 if searching else None)
+    def progress() -> None:
+        """The search's progress, refreshed twice a second while it runs in its worker process."""
+        job = s.discovery
+        if job is None:
+            return
+        if job.running:
+            info = job.progress
+            route = f"route {info['done'] + 1}/{info['total']}: {info['route']}" if info else "starting…"
+            st.progress(
+                min(job.elapsed / job.seconds, 1.0), text=f"Discovering… {route} ({job.elapsed:.0f} s)"
+            )
+            return
+        if s.poll_discover():
+            st.rerun()  # show the new result below
+        if job.status == "completed":
+            st.success(f"Done in {job.result.seconds:.1f} s")
+        elif job.status == "stopped":
+            st.info(f"Discovery {job.message}; earlier results are kept")
+        else:
+            st.error(md(job.message))
+
+    progress()
 
 results = {}
 if s.model is not None:

@@ -108,3 +108,24 @@ def test_settings_come_from_and_go_to_the_url(at):
     studio = at.session_state["studio"]
     assert (studio.settings.hidden, studio.settings.steps, studio.settings.optimizer) == ("3,2", 7, "LBFGS")
     assert at.query_params["hidden"] == ["3,2"] or at.query_params["hidden"] == "3,2"
+
+
+def test_discover_runs_in_a_worker_with_progress_stop_and_result(at):
+    import time
+
+    at.switch_page("app/pages/formula.py").run()
+    studio = at.session_state["studio"]
+    click(at, "Discover")
+    job = studio.discovery
+    assert job is not None and job.running and not at.exception
+    stop = [b for b in at.button if b.label == "Stop"][0]
+    assert not stop.disabled
+    stop.click().run()
+    assert job.status == "stopped" and any("stopped" in i.value for i in at.info)
+    click(at, "Discover")  # again, to the end: the default example's law is found within the budget
+    job = studio.discovery
+    while job.running:
+        time.sleep(0.2)
+    at.run()
+    assert "discover" in studio.results and not at.exception
+    assert any("Done in" in s.value for s in at.success)

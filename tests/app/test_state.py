@@ -182,3 +182,37 @@ def test_restore_while_training_stops_the_job_and_keeps_the_sessions_curves():
     time.sleep(0.3)
     s.poll()
     assert not job.running and s.curves["step"] == [1, 2] and s.steps_done == 2
+
+
+def test_discovery_runs_in_a_worker_and_stop_ends_it_within_a_second():
+    s = studio()
+    job = s.start_discover(60)
+    deadline = time.perf_counter() + 60
+    while not job.progress and time.perf_counter() < deadline:  # the search is under way
+        time.sleep(0.05)
+        job.poll()
+    t0 = time.perf_counter()
+    s.stop_discover()
+    assert time.perf_counter() - t0 < 1.0
+    assert job.status == "stopped" and not job._proc.is_alive() and "discover" not in s.results
+
+
+def test_discovery_result_reaches_the_workspace():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.uniform(1, 2, 200)})
+    df["y"] = 2 * df.x + 1
+    s = Studio()
+    s.load_upload(df.to_csv(index=False).encode(), "line.csv")
+    job = s.start_discover(10)
+    while job.running:
+        time.sleep(0.1)
+    assert s.poll_discover() and not s.poll_discover()  # taken in once
+    res = s.results["discover"]
+    assert np.allclose(res.predict(df[["x"]]), df.y) and res.best.complexity <= 5
+
+
+def test_new_data_stops_a_running_discovery_and_drops_its_result():
+    s = studio()
+    job = s.start_discover(60)
+    s.load_example("x*y")
+    assert job.status == "stopped" and not s.poll_discover()
