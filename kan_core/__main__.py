@@ -67,9 +67,10 @@ def _discover(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"note: {shown(warning)}", file=sys.stderr)
     print(f"{'complexity':>10s} {'val MSE':>12s} {'train MSE':>12s} {'score':>8s}  formula")
-    for c in result.pareto:
-        mark = "*" if c is result.best else " "
-        print(f"{c.complexity:>10d} {c.val_mse:12.4g} {c.train_mse:12.4g} {c.score:8.3g} {mark} {c.expr}")
+    for row in result.equations.itertuples():  # the same table as Result.equations and the studio's
+        mark = "*" if row.best else " "
+        cells = f"{row.complexity:>10d} {row.val_loss:12.4g} {row.loss:12.4g} {row.score:8.3g}"
+        print(f"{cells} {mark} {row.equation}")
     m = result.metrics
     print(f"\nbest: {shown(args.target)} = {result.best.expr}")
     print(f"validation R² {m['val_r2']:.6g}, RMSE {m['val_rmse']:.4g}; {result.seconds:.1f} s")

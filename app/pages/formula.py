@@ -83,13 +83,15 @@ for w in res.warnings:
     st.caption(md(w))
 
 st.subheader("Accuracy / complexity trade-off")
+table = res.equations  # the same table as the CLI's and Result.equations
 pareto = pd.DataFrame(
     {
-        "complexity": [c.complexity for c in res.pareto],
-        "validation MSE": [c.val_mse for c in res.pareto],
-        "score": [c.score for c in res.pareto],
-        "best": ["★" if c is best else "" for c in res.pareto],
-        "formula": [str(c.expr) for c in res.pareto],
+        "complexity": table["complexity"],
+        "validation MSE": table["val_loss"],
+        "score": table["score"],
+        "best": np.where(table["best"], "★", ""),
+        "formula": table["equation"],
+        "route": table["route"],
     }
 )
 st.dataframe(
