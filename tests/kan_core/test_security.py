@@ -523,3 +523,24 @@ def test_inspect_escapes_the_file_name(tmp_path):
     )
     proc = _cli("inspect", name, cwd=tmp_path)
     assert proc.returncode == 0 and "\x1b" not in proc.stdout and "\nerror: forged" not in proc.stdout
+
+
+@pytest.mark.slow
+@settings(max_examples=6, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=8), min_size=3, max_size=3, unique=True))
+def test_any_column_names_through_discovery_and_every_export(names):
+    """Any Unicode names: discover, then the JSON's Python compiles and gives the formula's values."""
+    from kan_core.symbolic.export import fingerprint, to_json
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 2, (60, 2))
+    df = pd.DataFrame({names[0]: X[:, 0], names[1]: X[:, 1], names[2]: 2 * X[:, 0] + X[:, 1]})
+    res = discover(df, names[2], seconds=2, seed=0)
+    report = to_json(res, fingerprint(X, df[names[2]].to_numpy()))
+    json.dumps(report)  # plain JSON
+    for cand, exported in zip([res.best, *res.pareto], [report["best"], *report["pareto"]]):
+        ns: dict = {}
+        exec(compile(exported["python"], "formula.py", "exec"), ns)  # our own generated code
+        args = [X[:, res.variables.index(v["name"])] for v in report["variables"]]
+        assert np.allclose(ns["formula"](*args), res.predict(X, cand), equal_nan=True)
+    assert [v["name"] for v in report["variables"]] == res.variables
