@@ -131,3 +131,28 @@ def test_a_4_8_8_1_network_renders_and_stop_keeps_the_model(server, page, tmp_pa
     assert len(ids) == 4 * 8 + 8 * 8 + 8
     assert page.locator('[data-testid="stException"]').count() == 0
     print(f"\n[4, 8, 8, 1] network page: chart drawn {render_s:.2f} s after the click")
+
+
+def test_discover_shows_progress_stops_at_once_and_finds_a_law(server, page, tmp_path):
+    url, _ = server
+    page.goto(url)
+    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    x = np.random.default_rng(2).uniform(1, 2, 200)
+    csv = tmp_path / "line.csv"
+    csv.write_text("x,y\n" + "\n".join(f"{v:.6f},{3 * v + 1:.6f}" for v in x))
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Upload CSV")
+    uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
+    page.get_by_text("loaded line.csv").wait_for()
+    nav(page, "Formula")
+    page.get_by_role("button", name="Discover", exact=True).click()
+    page.get_by_text("Discovering…", exact=False).first.wait_for(timeout=30_000)
+    t0 = time.perf_counter()
+    page.get_by_role("button", name="Stop").click()
+    page.get_by_text("Discovery stopped after", exact=False).wait_for(timeout=10_000)
+    assert time.perf_counter() - t0 < 5  # the click, one rerun and the kill (the kill itself is < 1 s)
+    settle(page)
+    page.get_by_role("button", name="Discover", exact=True).click()
+    page.get_by_text("Done in", exact=False).wait_for(timeout=60_000)
+    page.locator(".katex").first.wait_for()
+    shown = re.sub(r"\s", "", page.locator(".katex").first.inner_text())
+    assert "3x+1" in shown, shown
