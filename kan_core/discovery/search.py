@@ -140,12 +140,49 @@ def discover(
     callback: Callable[[dict], None] | None = None,
     stop_event: threading.Event | None = None,
 ) -> Result:
-    """Find closed-form formulas for `target` from `features`, within about `seconds`.
+    """Find closed-form formulas for `target` from `features` within `seconds`.
 
-    Routes (each a KAN architecture, plus a log-space route when inputs and target are positive)
-    are tried in turn until the budget is spent or a formula is exact on held-out data. Every
-    candidate's constants are refit on the training rows; the best is chosen as PySR does, but on
-    the validation loss.
+    The routes of `kan_core.discovery.routes.plans` (direct searches, then KAN architectures
+    trained, pruned and snapped as in the KAN paper, arXiv:2404.19756 §2.5) are tried in turn until
+    the budget is spent or a simple formula is exact on held-out rows. Every candidate's constants
+    are refit (SciPy least squares) and snapped to simple values; the best is chosen by PySR's rule
+    (highest score −Δlog(loss)/Δcomplexity among losses ≤ 1.5 × the minimum, arXiv:2305.01582) on
+    the validation loss, or by AICc on tiny data.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The table, one row per observation (n rows); columns in any units.
+    target : str
+        The column to explain.
+    features : list of str, optional
+        The input columns (default: every other column).
+    seconds : float, default 60
+        Wall-clock budget, finite and > 0; every step of the search ends by then.
+    seed : int, default 0
+        Seeds the train/validation split and the networks (0 to 2**32 − 1).
+    val_fraction : float, default 0.2
+        Share of rows held out for selection (none under 20 rows: leave-one-out instead).
+    r2_threshold : float, default 0.99
+        Edge fits below this R² are not snapped automatically.
+    functions : list of str, optional
+        Subset of the function library (`python -m kan_core functions`).
+    callback : callable, optional
+        Called with {"route", "done", "total", "elapsed"} before each route.
+    stop_event : threading.Event, optional
+        Ends the search before the next route.
+
+    Returns
+    -------
+    Result
+        The Pareto front (`Result.equations`), the best formula and its metrics.
+
+    Raises
+    ------
+    ConfigError
+        A budget, seed, threshold or function name out of range.
+    DataError
+        A table `prepare` refuses, or values beyond ±1e100 / a target with nothing to fit.
     """
     start = time.perf_counter()
     check_budget(seconds)
