@@ -35,7 +35,9 @@ def test_click_path_upload_train_click_prune_snap_export(server, page, tmp_path)
     url, healthy_s = server
     t0 = time.perf_counter()
     page.goto(url)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    page.locator(
+        '[data-testid="stDataFrame"]:visible'
+    ).first.wait_for()  # the preview (the column-health table is folded)
     first_table_s = time.perf_counter() - t0
 
     rng = np.random.default_rng(0)
@@ -100,7 +102,9 @@ def test_click_path_upload_train_click_prune_snap_export(server, page, tmp_path)
 def test_a_4_8_8_1_network_renders_and_stop_keeps_the_model(server, page, tmp_path):
     url, _ = server
     page.goto(url)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    page.locator(
+        '[data-testid="stDataFrame"]:visible'
+    ).first.wait_for()  # the preview (the column-health table is folded)
     rng = np.random.default_rng(1)
     X = rng.uniform(1, 2, (300, 4))
     csv = tmp_path / "four.csv"
@@ -136,7 +140,9 @@ def test_a_4_8_8_1_network_renders_and_stop_keeps_the_model(server, page, tmp_pa
 def test_discover_shows_progress_stops_at_once_and_finds_a_law(server, page, tmp_path):
     url, _ = server
     page.goto(url)
-    page.locator('[data-testid="stDataFrame"]').first.wait_for()
+    page.locator(
+        '[data-testid="stDataFrame"]:visible'
+    ).first.wait_for()  # the preview (the column-health table is folded)
     x = np.random.default_rng(2).uniform(1, 2, 200)
     csv = tmp_path / "line.csv"
     csv.write_text("x,y\n" + "\n".join(f"{v:.6f},{3 * v + 1:.6f}" for v in x))
