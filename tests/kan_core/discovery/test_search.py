@@ -48,7 +48,9 @@ def test_discovers_an_additive_law_exactly():
 @pytest.mark.slow
 def test_kepler_third_law_from_six_planets():
     df = pd.read_csv(DATASETS / "kepler.csv")
-    res = discover(df, "P_days", features=["a_AU"], seconds=10)
+    # 20 s: the one-variable brute force runs first and can take most of a 10 s budget on a busy
+    # machine, leaving the log-space route too little (results depend on load: issue #15, item 10).
+    res = discover(df, "P_days", features=["a_AU"], seconds=20)
     expr = plain(res.best.expr)
     a = sp.Symbol("a_AU")
     exponent = expr.as_coeff_exponent(a)[1]
