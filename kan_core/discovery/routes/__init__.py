@@ -34,10 +34,10 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
     positive = bool((X > 0).all())
     logs = positive and bool((y > 0).all() or (y < 0).all())
     direct: list[tuple[str, Route]] = []  # the specific searches, cheapest and most specific first
-    if logs:  # positive data: products of powers first (seconds; the brute force below takes longer)
-        direct.append(("log-space", log_route([d, 1])))
     if d == 1:
         direct.append(("one-variable", _one_variable))
+    if logs:  # positive data: products of powers first
+        direct.append(("log-space", log_route([d, 1])))
     if positive and 1 < d <= settings.max_index_inputs:
         # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
         direct.append(("single-index", index_route))
