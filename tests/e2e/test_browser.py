@@ -25,6 +25,17 @@ def nav(page, name):
     page.get_by_role("heading", name=name, exact=True).wait_for()
 
 
+def wait_for_preview(page):
+    """The Data page's preview table (the column-health table is folded, so not that one)."""
+    page.locator('[data-testid="stDataFrame"]:visible').first.wait_for()
+
+
+def upload(page, csv):
+    """Drop a CSV file on the Data page's uploader."""
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Upload CSV")
+    uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
+
+
 def settle(page):
     """Wait until Streamlit has finished the current run."""
     page.wait_for_timeout(600)
@@ -35,17 +46,14 @@ def test_click_path_upload_train_click_prune_snap_export(server, page, tmp_path)
     url, healthy_s = server
     t0 = time.perf_counter()
     page.goto(url)
-    page.locator(
-        '[data-testid="stDataFrame"]:visible'
-    ).first.wait_for()  # the preview (the column-health table is folded)
+    wait_for_preview(page)
     first_table_s = time.perf_counter() - t0
 
     rng = np.random.default_rng(0)
     x, v = rng.uniform(-1, 1, 400), rng.uniform(-1, 1, 400)
     csv = tmp_path / "lab.csv"
     csv.write_text("x,v,energy\n" + "\n".join(f"{a:.6f},{b:.6f},{a * a + 2 * b:.6f}" for a, b in zip(x, v)))
-    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Upload CSV")
-    uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
+    upload(page, csv)
     page.get_by_text("loaded lab.csv: 400 rows, 3 columns").wait_for()
 
     nav(page, "Train")
@@ -102,16 +110,13 @@ def test_click_path_upload_train_click_prune_snap_export(server, page, tmp_path)
 def test_a_4_8_8_1_network_renders_and_stop_keeps_the_model(server, page, tmp_path):
     url, _ = server
     page.goto(url)
-    page.locator(
-        '[data-testid="stDataFrame"]:visible'
-    ).first.wait_for()  # the preview (the column-health table is folded)
+    wait_for_preview(page)
     rng = np.random.default_rng(1)
     X = rng.uniform(1, 2, (300, 4))
     csv = tmp_path / "four.csv"
     rows = "\n".join(",".join(f"{v:.5f}" for v in (*r, r[0] * r[1] + r[2] / r[3])) for r in X)
     csv.write_text("a,b,c,d,y\n" + rows)
-    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Upload CSV")
-    uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
+    upload(page, csv)
     page.get_by_text("loaded four.csv").wait_for()
     nav(page, "Train")
     hidden = page.get_by_label("Hidden widths", exact=True).and_(page.locator("input"))
@@ -140,14 +145,11 @@ def test_a_4_8_8_1_network_renders_and_stop_keeps_the_model(server, page, tmp_pa
 def test_discover_shows_progress_stops_at_once_and_finds_a_law(server, page, tmp_path):
     url, _ = server
     page.goto(url)
-    page.locator(
-        '[data-testid="stDataFrame"]:visible'
-    ).first.wait_for()  # the preview (the column-health table is folded)
+    wait_for_preview(page)
     x = np.random.default_rng(2).uniform(1, 2, 200)
     csv = tmp_path / "line.csv"
     csv.write_text("x,y\n" + "\n".join(f"{v:.6f},{3 * v + 1:.6f}" for v in x))
-    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Upload CSV")
-    uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(csv))
+    upload(page, csv)
     page.get_by_text("loaded line.csv").wait_for()
     nav(page, "Formula")
     page.get_by_role("button", name="Discover", exact=True).click()
