@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test bench bench-discovery lint format clean
+.PHONY: setup run test check bench bench-discovery lint format typecheck clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,13 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Lint, type check and the fast tests (no browser, no @slow): under 2 minutes, for every commit.
+check: lint typecheck
+	$(BIN)/python -m pytest -q -m "not slow" --ignore=tests/e2e
+
+typecheck: setup
+	$(BIN)/mypy
 
 bench: setup
 	PYTHONPATH=. $(BIN)/python benchmarks/speed.py

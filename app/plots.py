@@ -63,11 +63,11 @@ def network_figure(
 ) -> go.Figure:
     """The KAN as in the paper: nodes per layer, each edge with its learned curve in a small box.
 
-    Line opacity shows the edge's attribution score; snapped edges are green with their function's
+    Line opacity shows the edge's attribution; snapped edges are green with their function's
     name, pruned edges are gone. Invisible markers along every edge carry its id for clicks.
     """
     names, target = [plotly_text(n) for n in names], plotly_text(target)  # shown as typed
-    scores = [s / (s.max() + 1e-30) for s in model.edge_scores(X)["edges"]]
+    scores = [s / (s.max() + 1e-30) for s in model.attribution(X)["edges"]]
     curves = [model.edge_curves(li, CURVE_POINTS, raw_units=False)[1] for li in range(len(model.layers))]
     from kan_core import library
 
@@ -106,7 +106,7 @@ def network_figure(
         hover = (
             f"layer {li}, {i} → {j}<br>{src} → {'node ' + str(j) if li < len(model.layers) - 1 else target}"
         )
-        hover += f"<br>{state}, score {s:.3g}{' (locked)' if layer.lock[i, j] else ''}"
+        hover += f"<br>{state}, attribution {s:.3g}{' (locked)' if layer.lock[i, j] else ''}"
         # Points along both halves of the edge and the box centre: a click anywhere on it selects it.
         points = [
             (xa + t * (xb - xa), ya + t * (yb - ya))

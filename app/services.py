@@ -13,12 +13,14 @@ import torch
 
 from kan_core import KAN, fit
 from kan_core.engine.model import resolve_device
+from kan_core.engine.train import TrainConfig
 from kan_core.errors import ConfigError, KanStudioError, TrainingDiverged
 from kan_core.symbolic.edges import EdgeFit, layer_samples
 
 OPTIMIZERS = ("LBFGS", "Adam")
 DEVICES = ("auto", "cpu", "cuda")
 MAX_STEPS = 5000
+_TRAIN = TrainConfig()  # the defaults fit() and KANRegressor share
 
 
 @dataclass
@@ -28,11 +30,13 @@ class TrainSettings:
     hidden: str = "5"  # comma-separated hidden layer widths; empty for none
     grid: int = 5
     k: int = 3
-    steps: int = 50
-    lr: float = 1.0
-    optimizer: str = "LBFGS"
-    lamb: float = 0.01  # sparsity: prunes cleanly and the KAN paper's flow snaps to exact formulas
-    seed: int = 0
+    steps: int = _TRAIN.steps
+    lr: float = 1.0  # what fit() uses for LBFGS when lr is None (the page needs a number)
+    optimizer: str = _TRAIN.opt.upper()
+    # Unlike fit() (0), the studio trains with some sparsity: the page's next steps are prune and
+    # snap, and the KAN paper's flow (arXiv:2404.19756 Sec. 2.5) needs it to prune cleanly.
+    lamb: float = 0.01
+    seed: int = _TRAIN.seed
     device: str = "auto"
 
     def widths(self, n_in: int) -> list[int]:
@@ -140,10 +144,10 @@ class TrainingJob:
     def _progress(self, step: int, metrics: dict) -> None:
         self.step = step
         self.curves["step"].append(step)
-        self.curves["train"].append(metrics["train_loss"])
-        if "val_loss" in metrics:
+        self.curves["train"].append(metrics["train_rmse"])
+        if "val_rmse" in metrics:
             self.curves["val_step"].append(step)
-            self.curves["val"].append(metrics["val_loss"])
+            self.curves["val"].append(metrics["val_rmse"])
 
     @property
     def running(self) -> bool:
@@ -188,8 +192,8 @@ def fit_curve(fit: EdgeFit, x: np.ndarray, model: KAN, layer: int, i: int) -> np
 
 
 def edge_table(model: KAN, X: torch.Tensor, names: list[str], target: str) -> pd.DataFrame:
-    """One row per active edge: layer, from, to, state, attribution score, locked."""
-    scores = model.edge_scores(X)["edges"]
+    """One row per active edge: layer, from, to, state, attribution (mean |φ| on the data), locked."""
+    scores = model.attribution(X)["edges"]
     last = len(model.layers) - 1
     rows = []
     for e in model.edges():
@@ -202,7 +206,7 @@ def edge_table(model: KAN, X: torch.Tensor, names: list[str], target: str) -> pd
                 "from": names[i] if li == 0 else f"node {i}",
                 "to": target if li == last else f"node {j}",
                 "function": e["state"],
-                "score": float(scores[li][i, j]),
+                "attribution": float(scores[li][i, j]),
                 "locked": e["locked"],
                 "id": (li, i, j),
             }

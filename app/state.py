@@ -125,7 +125,7 @@ class Studio:
             )
             self.curves, self.steps_done = {}, 0
         elif any(layer.grid != settings.grid for layer in self.model.layers):
-            self.edit(f"grid {settings.grid}", lambda m: m.refine(settings.grid, self.sample()))
+            self.edit(f"grid {settings.grid}", lambda m: m.refined(settings.grid, self.sample()))
         self.settings = settings
         self.results.pop("network", None)
         self.job = TrainingJob(self.model, self.dataset.X, self.dataset.y, settings, self.dataset.small)

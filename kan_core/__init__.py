@@ -2,7 +2,8 @@
 
 Networks (torch)
     KAN, KANLayer     the model: a learnable B-spline on every edge (arXiv:2404.19756)
-    fit, History      training (Adam / LBFGS, sparsity, grid updates, live callback, stop event)
+    fit, TrainConfig  training (LBFGS / Adam, sparsity, grid updates, live callback, stop event);
+    History           its RMSE curves
     prune             drop weak edges and dead nodes
     KANRegressor      scikit-learn estimator around KAN + fit
 
@@ -22,7 +23,7 @@ Layout: kan_core.engine (torch only) → kan_core.symbolic → kan_core.discover
 tables, examples and sessions. The command line is `python -m kan_core --help`.
 """
 
-from kan_core.engine import KAN, History, KANLayer, fit, prune
+from kan_core.engine import KAN, History, KANLayer, TrainConfig, fit, prune
 from kan_core.errors import ConfigError, DataError, KanStudioError, ModelError, SessionError, TrainingDiverged
 
 __version__ = "0.2.0"
@@ -45,6 +46,7 @@ __all__ = [
     "KAN",
     "KANLayer",
     "fit",
+    "TrainConfig",
     "History",
     "prune",
     "KANRegressor",

@@ -113,8 +113,10 @@ def _inspect(args: argparse.Namespace) -> int:
         print(f"  {where}: {c:.4g}·{e['state']}({a:.4g}·x + {b:.4g}) + {d:.4g}")
     steps = s.history.get("step", [])
     if steps:
-        curve = [v for v in s.history.get("train", s.history.get("train_loss", [])) if v is not None]
-        loss = curve[-1] if curve else float("nan")  # the studio saves "train"; fit()'s history "train_loss"
+        # The studio saves "train"; a fit() history "train_rmse" ("train_loss" before 0.2).
+        saved = s.history.get("train", s.history.get("train_rmse", s.history.get("train_loss", [])))
+        curve = [v for v in saved if v is not None]
+        loss = curve[-1] if curve else float("nan")
         print(f"training: {steps[-1]} steps, last train RMSE {loss:.4g}")
     undo, redo = s.undo.labels
     print(f"undo: {len(undo)} step(s){': ' + shown(', '.join(undo)) if undo else ''}; redo: {len(redo)}")

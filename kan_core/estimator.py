@@ -11,7 +11,9 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from kan_core.engine.model import KAN
-from kan_core.engine.train import fit
+from kan_core.engine.train import TrainConfig, fit
+
+_TRAIN = TrainConfig()  # the training defaults fit() and the studio share
 
 
 class KANRegressor(RegressorMixin, BaseEstimator):
@@ -26,12 +28,12 @@ class KANRegressor(RegressorMixin, BaseEstimator):
         hidden: tuple[int, ...] = (5,),
         grid: int = 5,
         k: int = 3,
-        steps: int = 50,
-        opt: str = "lbfgs",
-        lr: float | None = None,
-        lamb: float = 0.0,
-        batch_size: int | None = None,
-        grid_update_every: int = 0,
+        steps: int = _TRAIN.steps,
+        opt: str = _TRAIN.opt,
+        lr: float | None = _TRAIN.lr,
+        lamb: float = _TRAIN.lamb,
+        batch_size: int | None = _TRAIN.batch_size,
+        grid_update_every: int = _TRAIN.grid_update_every,
         random_state: int | None = None,
         device: str = "cpu",
     ):

@@ -139,7 +139,7 @@ with left:
     rows = edge_table(s.model, X, names, target)
     table_key = f"edges_{s.version}"
     event = st.dataframe(
-        rows.drop(columns="id").style.format({"score": "{:.4g}"}),
+        rows.drop(columns="id").style.format({"attribution": "{:.4g}"}),
         key=table_key,
         on_select="rerun",
         selection_mode="single-row",
@@ -154,5 +154,5 @@ with left:
         st.rerun()
 with right:
     st.subheader("Feature importance")
-    scores = s.model.edge_scores(X)["nodes"][0].tolist()
+    scores = s.model.attribution(X)["nodes"][0].tolist()
     st.plotly_chart(importance_figure(names, scores), width="stretch", key="importance")

@@ -18,7 +18,7 @@ with st.sidebar:
         "Hidden widths", cur.hidden, help="Comma-separated hidden layer widths, e.g. 5 or 4,4"
     )
     grid = st.number_input("Grid intervals", 1, 100, cur.grid)
-    k = st.number_input("Spline order k", 1, 5, cur.k)
+    k = st.number_input("Spline degree k", 1, 5, cur.k)
     steps = st.number_input("Steps", 1, MAX_STEPS, cur.steps)
     optimizer = st.selectbox("Optimizer", OPTIMIZERS, index=OPTIMIZERS.index(cur.optimizer))
     lr = st.number_input(

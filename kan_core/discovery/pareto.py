@@ -31,7 +31,8 @@ def pareto_front(cands: list[Candidate], floor: float) -> list[Candidate]:
     Losses below `floor` (round-off of an exact formula) count as equal, so the simplest exact
     formula stands for all of them.
     """
-    seen, front = set(), []
+    seen: set = set()
+    front: list = []
     # At equal complexity and loss, exact constants (2·π) beat their float round-off (6.2832).
     for c in sorted(cands, key=lambda c: (c.complexity, max(c.val_mse, floor), len(c.expr.atoms(sp.Float)))):
         key = str(c.expr)

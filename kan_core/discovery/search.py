@@ -185,20 +185,7 @@ def discover(
         A table `prepare` refuses, or values beyond ±1e100 / a target with nothing to fit.
     """
     start = time.perf_counter()
-    check_budget(seconds)
-    if not (_is_count(seed) and seed < 2**32 and math.isfinite(r2_threshold) and 0 < r2_threshold <= 1):
-        raise ConfigError("seed must be an integer from 0 to 2**32 − 1 and r2_threshold a number in (0, 1]")
-    if functions is not None:
-        from kan_core.library import FUNCTIONS
-
-        unknown = [f for f in functions if f not in FUNCTIONS]
-        if unknown or not functions:
-            raise ConfigError(
-                f"unknown function(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
-                "`python -m kan_core functions` lists them"
-            )
-    if not 0 <= val_fraction < 1:
-        raise ConfigError(f"val_fraction must be in [0, 1), not {val_fraction!r}")
+    _check_options(seconds, seed, r2_threshold, functions, val_fraction)
     end = start + seconds  # every route, refit and SymPy rewrite ends by here
     ds = prepare(data, target, features)
     check_scale(ds)
@@ -220,29 +207,9 @@ def discover(
             break
         if callback:
             callback({"route": name, "done": i, "total": len(todo), "elapsed": elapsed})
-        t0 = time.perf_counter()
-        deadline = min(end, t0 + max(5.0, (end - t0) / 2))
-        try:
-            found, composed = [], None
-            problem = Problem(
-                X[tr], y[tr], symbols, seed, deadline, r2_threshold, functions, solve_1d, end=end
-            )
-            for expr, network in run(problem):
-                net = network(X[tr]) if network else None
-                composed = _net_error(expr, symbols, X[tr], net)
-                # A route that used its whole share still gets a short refit, within the budget.
-                refit_by = min(end, max(deadline, time.perf_counter() + 3.0))
-                fitted = fit_formula(expr, symbols, X[tr], y[tr], deadline=deadline, refit_until=refit_by)
-                for variant in [fitted.expr, *fitted.steps]:
-                    add(variant, name, _net_error(variant, symbols, X[tr], net))
-                found.append(str(fitted.expr))
-            routes.append({"route": name, "seconds": time.perf_counter() - t0, "formula": "; ".join(found)})
-            if composed is not None:  # the snapped network read as a formula: must be ~0
-                routes[-1]["composed_vs_network"] = composed
-        except ROUTE_ERRORS as err:
-            if _strict() and not isinstance(err, EXPECTED_ERRORS):
-                raise  # strict mode (tests, benchmark): a route's bug is not a "route failed"
-            routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
+        deadline = min(end, time.perf_counter() + max(5.0, (end - time.perf_counter()) / 2))
+        problem = Problem(X[tr], y[tr], symbols, seed, deadline, r2_threshold, functions, solve_1d, end=end)
+        routes.append(_run_route(name, run, problem, sc))
         if sc.exact(SIMPLE):
             break  # exact on held-out data and simple: more routes cannot do better
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
@@ -271,7 +238,7 @@ def check_budget(seconds: object) -> float:
         Naming the value and the fix.
     """
     ok = isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
-    if not ok or not math.isfinite(seconds) or seconds <= 0:
+    if not isinstance(seconds, (int, float)) or not ok or not math.isfinite(seconds) or seconds <= 0:
         raise ConfigError(f"the time budget must be a finite number of seconds > 0, not {seconds!r}")
     return float(seconds)
 
@@ -310,8 +277,49 @@ def check_scale(ds) -> None:
         )
 
 
+def _check_options(seconds, seed, r2_threshold, functions, val_fraction) -> None:
+    """ConfigError for a discover() option out of range, naming it."""
+    check_budget(seconds)
+    if not (_is_count(seed) and seed < 2**32 and math.isfinite(r2_threshold) and 0 < r2_threshold <= 1):
+        raise ConfigError("seed must be an integer from 0 to 2**32 − 1 and r2_threshold a number in (0, 1]")
+    if functions is not None:
+        from kan_core.library import FUNCTIONS
+
+        unknown = [f for f in functions if f not in FUNCTIONS]
+        if unknown or not functions:
+            raise ConfigError(
+                f"unknown function(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+                "`python -m kan_core functions` lists them"
+            )
+    if not 0 <= val_fraction < 1:
+        raise ConfigError(f"val_fraction must be in [0, 1), not {val_fraction!r}")
+
+
+def _run_route(name: str, run, p: Problem, sc: Scorer) -> dict:
+    """Run one route, refit each formula it returns and score the variants; its report row."""
+    t0, found, composed = time.perf_counter(), [], None
+    try:
+        for expr, network in run(p):
+            net = network(p.X) if network else None
+            composed = _net_error(expr, p.symbols, p.X, net)
+            # A route that used its whole share still gets a short refit, within the budget.
+            refit_by = min(p.end, max(p.deadline, time.perf_counter() + 3.0))
+            fitted = fit_formula(expr, p.symbols, p.X, p.y, deadline=p.deadline, refit_until=refit_by)
+            for variant in [fitted.expr, *fitted.steps]:
+                sc.add(variant, name, _net_error(variant, p.symbols, p.X, net))
+            found.append(str(fitted.expr))
+    except ROUTE_ERRORS as err:
+        if _strict() and not isinstance(err, EXPECTED_ERRORS):
+            raise  # strict mode (tests, benchmark): a route's bug is not a "route failed"
+        return {"route": name, "seconds": time.perf_counter() - t0, "error": str(err)}
+    row: dict = {"route": name, "seconds": time.perf_counter() - t0, "formula": "; ".join(found)}
+    if composed is not None:  # the snapped network read as a formula: must be ~0
+        row["composed_vs_network"] = composed
+    return row
+
+
 def _is_count(v: object) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and bool(v >= 0)
 
 
 def network_formulas(
@@ -336,10 +344,9 @@ def network_formulas(
     for variant in [fitted.expr, *fitted.steps]:
         sc.add(variant, "network, refit", _net_error(variant, symbols, X[sc.tr], net))
     pareto, best, metrics = sc.select()
-    route = {"route": "network", "seconds": time.perf_counter() - start, "formula": str(fitted.expr)}
-    return Result(
-        ds.features, target, symbols, pareto, best, metrics, [route], route["seconds"], seed, ds.warnings
-    )
+    took = time.perf_counter() - start
+    route = {"route": "network", "seconds": took, "formula": str(fitted.expr)}
+    return Result(ds.features, target, symbols, pareto, best, metrics, [route], took, seed, ds.warnings)
 
 
 def _net_error(expr: sp.Expr, symbols: list, X: np.ndarray, net: np.ndarray | None) -> float | None:

@@ -6,6 +6,6 @@ Nothing here imports `kan_core.symbolic.edges`, `kan_core.discovery` or `kan_cor
 from kan_core.engine.layer import KANLayer
 from kan_core.engine.model import KAN
 from kan_core.engine.prune import prune
-from kan_core.engine.train import History, fit
+from kan_core.engine.train import History, TrainConfig, fit
 
-__all__ = ["KAN", "KANLayer", "History", "fit", "prune"]
+__all__ = ["KAN", "KANLayer", "History", "TrainConfig", "fit", "prune"]

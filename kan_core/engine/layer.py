@@ -29,6 +29,14 @@ def _refresh_after_load(module: "KANLayer", _keys: object) -> None:
 class KANLayer(nn.Module):
     """A KAN layer from `in_dim` to `out_dim` nodes; nodes sum their incoming edges."""
 
+    # Buffers (registered in __init__), declared for type checkers.
+    knots: torch.Tensor
+    mask: torch.Tensor
+    lock: torch.Tensor
+    sym: torch.Tensor
+    sym_train: torch.Tensor
+    _numeric: torch.Tensor
+
     def __init__(
         self,
         in_dim: int,
@@ -138,7 +146,9 @@ class KANLayer(nn.Module):
     # ----- evaluation ----------------------------------------------------------------------
     def _weights(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Effective spline (G+k, in, out) and base (in, out) weights: masked, locks detached."""
-        coef, w_s, w_b = self.coef, self.w_s, self.w_b
+        coef: torch.Tensor = self.coef
+        w_s: torch.Tensor = self.w_s
+        w_b: torch.Tensor = self.w_b
         if self._has_lock:
             lock = self.lock
             coef = torch.where(lock, coef.detach(), coef)
@@ -211,8 +221,7 @@ class KANLayer(nn.Module):
         else:
             idx = torch.linspace(0, xs.shape[0] - 1, G + 1, device=x.device).round().long()
             uniform = lo[:, None] + (hi - lo)[:, None] * torch.arange(G + 1, device=x.device) / G
-            grid = grid_eps * uniform + (1 - grid_eps) * xs[idx].T
-            knots = extend_grid(grid, k)
+            knots = extend_grid(grid_eps * uniform + (1 - grid_eps) * xs[idx].T, k)
         self._replace_grid(knots, x)
 
     @torch.no_grad()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -39,12 +40,30 @@ def _parse_widths(widths: list) -> tuple[list[int], list[int]]:
     return [s for s, _ in pairs], [m for _, m in pairs]
 
 
+class LayerList(nn.ModuleList):
+    """An `nn.ModuleList` of `KANLayer`s, typed as such for readers and type checkers."""
+
+    def __iter__(self) -> Iterator[KANLayer]:
+        return super().__iter__()  # type: ignore[return-value]
+
+    def __getitem__(self, idx: int) -> KANLayer:  # type: ignore[override]
+        return super().__getitem__(idx)  # type: ignore[return-value]
+
+
 class KAN(nn.Module):
     """Kolmogorov–Arnold network `KAN([n_in, …, n_out])`: (batch, n_in) -> (batch, n_out).
 
     Inputs and outputs pass through a per-column affine map (identity until `fit` sets it from the
     data) so that any data scale trains well; formulas undo it.
     """
+
+    # Buffers (registered in __init__), declared for type checkers.
+    in_shift: torch.Tensor
+    in_scale: torch.Tensor
+    out_shift: torch.Tensor
+    out_scale: torch.Tensor
+    initialized: torch.Tensor
+    layers: LayerList
 
     def __init__(
         self,
@@ -65,7 +84,7 @@ class KAN(nn.Module):
         self.k, self.seed, self.base_fn = k, seed, base_fn
         gen = torch.Generator().manual_seed(int(seed))
         # A multiplication node multiplies two sub-nodes, each a sum of incoming edges.
-        self.layers = nn.ModuleList(
+        self.layers = LayerList(
             KANLayer(
                 self.widths[i], sums[i + 1] + 2 * mults[i + 1], grid, k, grid_range, base_fn, noise_scale, gen
             )
@@ -187,6 +206,11 @@ class KAN(nn.Module):
             z = self.nodes(i + 1, layer(z))
 
     def refine(self, new_grid: int, x=None) -> "KAN":
+        """Deprecated name of `refined` (it returns a copy; `KANLayer.refine` works in place)."""
+        warnings.warn("KAN.refine is now KAN.refined (it returns a copy)", DeprecationWarning, stacklevel=2)
+        return self.refined(new_grid, x)
+
+    def refined(self, new_grid: int, x=None) -> "KAN":
         """A copy with G = `new_grid` intervals in every layer, the learned functions kept.
 
         Without data, functions are kept over each grid's current range; with data x the new
@@ -229,12 +253,30 @@ class KAN(nn.Module):
         x = z * self.in_scale + self.in_shift if (layer == 0 and raw_units) else z
         return x.cpu(), phi.cpu()
 
-    @torch.no_grad()
     def edge_scores(self, x, chunk: int = 4096) -> dict[str, list[torch.Tensor]]:
-        """Attribution: mean |φ| per edge on data x (per layer, (in, out)) and node scores.
+        """Deprecated name of `attribution` (kept for one release)."""
+        warnings.warn("KAN.edge_scores is now KAN.attribution", DeprecationWarning, stacklevel=2)
+        return self.attribution(x, chunk)
 
-        A hidden node scores min(max incoming, max outgoing) as in the KAN paper's pruning; input
-        nodes score their strongest outgoing edge and output nodes their strongest incoming one.
+    @torch.no_grad()
+    def attribution(self, x, chunk: int = 4096) -> dict[str, list[torch.Tensor]]:
+        """Edge and node attribution on data x: how much each carries (KAN paper, Sec. 2.5.1).
+
+        Parameters
+        ----------
+        x : array-like or Tensor, shape (n, n_in)
+            Data in the input columns' own units.
+        chunk : int
+            Rows evaluated at once (bounds memory).
+
+        Returns
+        -------
+        dict
+            "edges": per layer a (in, out) tensor of mean |φ| over the rows (in the units of the
+            node the edge feeds, standardised); "nodes": per layer position a (width,) tensor.
+            A hidden node's attribution is min(max incoming, max outgoing), as the KAN paper's
+            pruning uses; input nodes take their strongest outgoing edge and output nodes their
+            strongest incoming one; a multiplication node is as strong as its weaker factor.
         """
         x = self._as_input(x)
         sums = [torch.zeros(layer.in_dim, layer.out_dim, device=self.device) for layer in self.layers]

@@ -14,7 +14,7 @@ def prune(model: KAN, X, threshold: float = 1e-2) -> tuple[KAN, int]:
     Returns the new model and the number of edges switched off.
     """
     new = copy.deepcopy(model)
-    scores = new.edge_scores(X)["edges"]
+    scores = new.attribution(X)["edges"]
     before = sum(int((layer.mask > 0).sum()) for layer in new.layers)
     for layer, score in zip(new.layers, scores):
         weak = (score < threshold * score.max()) & (layer.mask.cpu() > 0)
@@ -22,12 +22,13 @@ def prune(model: KAN, X, threshold: float = 1e-2) -> tuple[KAN, int]:
             layer.mask[i, j] = 0.0
         layer.refresh()
     for pos in range(1, len(new.layers)):
-        alive = (new.layers[pos - 1].mask > 0).any(0)
+        reached = (new.layers[pos - 1].mask > 0).any(0)
+        alive: list[bool] = reached.tolist()
         m = new.mult[pos]
-        if m:
-            s = alive.shape[0] - 2 * m
-            alive = alive[:s].tolist() + alive[s:].view(m, 2).all(1).tolist()
-        for i, ok in enumerate(list(alive)):
+        if m:  # a product node lives only if both of its factors do
+            s = reached.shape[0] - 2 * m
+            alive = alive[:s] + reached[s:].view(m, 2).all(1).tolist()
+        for i, ok in enumerate(alive):
             if not ok:
                 new.layers[pos].mask[i, :] = 0.0
         new.layers[pos].refresh()
@@ -41,7 +42,7 @@ def keep_strongest(model: KAN, X, layer: int = 0) -> KAN:
     For a product node this splits the variables into disjoint factors: f = g(x_A)·h(x_B).
     """
     new = copy.deepcopy(model)
-    score = new.edge_scores(X)["edges"][layer]
+    score = new.attribution(X)["edges"][layer]
     lay = new.layers[layer]
     keep = score.argmax(1)
     if lay.out_dim > 1 and lay.in_dim > 1 and bool((keep == keep[0]).all()):

@@ -1,13 +1,14 @@
 """B-spline grids and bases: a closed-form fast path for uniform grids, Cox–de Boor otherwise.
 
 Conventions (the KAN paper's): an input dimension has G intervals on [lo, hi], extended by k knots
-on each side, so `knots` has shape (in, G + 2k + 1) and there are G + k bases of order k.
+on each side, so `knots` has shape (in, G + 2k + 1) and there are G + k bases of degree k.
 Intervals are half-open [t_m, t_{m+1}); outside the extended knots every basis is 0.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import lru_cache
 
 import torch
@@ -37,7 +38,7 @@ def is_uniform(knots: torch.Tensor, rtol: float = 1e-5) -> bool:
 
 
 def cox_de_boor(x: torch.Tensor, knots: torch.Tensor, k: int) -> torch.Tensor:
-    """Bases of order k for any knots: x (batch, in), knots (in, M) -> (batch, in, M - k - 1)."""
+    """Bases of degree k for any knots: x (batch, in), knots (in, M) -> (batch, in, M - k - 1)."""
     x = x.unsqueeze(-1)
     t = knots.unsqueeze(0)
     b = ((x >= t[..., :-1]) & (x < t[..., 1:])).to(x.dtype)
@@ -57,7 +58,8 @@ def _silu_grad(x: torch.Tensor) -> torch.Tensor:
 
 
 # Base functions b(x) of the edges with their derivatives (the backward below needs both).
-BASE_FUNCTIONS = {
+TensorFn = Callable[[torch.Tensor], torch.Tensor]
+BASE_FUNCTIONS: dict[str, tuple[TensorFn, TensorFn]] = {
     "silu": (torch.nn.functional.silu, _silu_grad),
     "identity": (lambda x: x, torch.ones_like),
     "zero": (torch.zeros_like, torch.zeros_like),
@@ -94,7 +96,7 @@ class _UniformFeaturesT(torch.autograd.Function):
         n_basis = offsets.shape[0]
         out = xt.new_empty(n_basis + 1, *xt.shape)
         need_grad = ctx.needs_input_grad[0]
-        slope = None
+        slope: torch.Tensor | None = None
         for i, w in enumerate(weights):
             r = torch.rsub(d, alpha * (c - i)).clamp_(min=0)
             if i == 0:
@@ -106,7 +108,7 @@ class _UniformFeaturesT(torch.autograd.Function):
                 slope = g if slope is None else slope.add_(g, alpha=w)
         value, derivative = BASE_FUNCTIONS[base]
         out[n_basis] = value(xt)
-        if need_grad:
+        if need_grad and slope is not None:
             # slope ∝ −dM/d|t| ≥ 0 (B-splines fall away from their centre), so dM/dt ∝ −copysign.
             ctx.save_for_backward(torch.copysign(slope, t), derivative(xt), scale * -k)
         return out

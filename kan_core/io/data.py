@@ -118,7 +118,8 @@ def read_table(source: str | Path | bytes, max_bytes: int = MAX_BYTES) -> pd.Dat
 def _delimiter(lines: list[str], top: int) -> str:
     """The delimiter (',', ';' or tab) that splits the header and the first data lines into the
     same number of fields, on a bounded sample (csv.reader is linear; csv.Sniffer is not)."""
-    sample, size = [], 0
+    sample: list[str] = []
+    size = 0
     for line in lines[top:]:
         if len(sample) >= SNIFF_LINES or (sample and size + len(line) > SNIFF_CHARS):
             break
@@ -238,8 +239,8 @@ def _line_numbers(df: pd.DataFrame):
     return lambda pos: f"row {pos + 2}", lambda pos: pos + 2
 
 
-def _text_cells(table: pd.DataFrame, numeric: pd.DataFrame, where) -> list[str]:
-    """'name (line 3: 'abc')' for each column with cells that are not numbers."""
+def _text_cells(table: pd.DataFrame, numeric: pd.DataFrame, where) -> list[tuple[str, str]]:
+    """(column, "name (line 3: 'abc')") for each column with cells that are not numbers."""
     found = []
     for c in table.columns:
         text = numeric[c].isna().to_numpy() & table[c].notna().to_numpy()
@@ -258,21 +259,60 @@ def prepare(
     max_rows: int = MAX_ROWS,
     max_features: int = MAX_FEATURES,
 ) -> Dataset:
-    """Select target and features, check them, and return float arrays.
+    """Select the target and features, check them, and return float arrays.
 
-    Missing or non-finite cells drop their rows when `drop_missing` (counted in `warnings`),
-    else they are an error; constant features are an error naming them. `warnings` starts with
-    read_table's notes (df.attrs["notes"]), then one line per decision taken here.
+    Parameters
+    ----------
+    df : pandas.DataFrame, shape (n, m)
+        A table, typically from `read_table` (whose notes, units and line numbers are used).
+    target : str
+        The column to explain.
+    features : list of str, optional
+        Input columns (default: every other non-empty column).
+    drop_missing : bool, default True
+        Rows with missing or non-finite cells are dropped (and counted in `warnings`); False
+        makes them an error.
+    max_rows, max_features : int
+        Size limits (an error names the fix).
+
+    Returns
+    -------
+    Dataset
+        X (n_kept, d) and y (n_kept,) as float64, the names, `warnings` (read_table's notes, then
+        one line per decision taken here) and `report` (one row per column: use, how it was read,
+        missing cells).
+
+    Raises
+    ------
+    DataError
+        One line naming the column(s) and the fix: unknown or repeated columns, text cells,
+        constant columns, a constant target, fewer than 3 usable rows, too many rows or features.
     """
     cols = [str(c) for c in df.columns]
-    notes = [str(n) for n in df.attrs.get("notes", [])]
-    missing_words = df.attrs.get("missing", {}) or {}
     where, line_of = _line_numbers(df)
     df = df.set_axis(cols, axis=1)
-    colset = set(cols)
-    if target not in colset:
+    if target not in set(cols):
         raise DataError(f"target column {target!r} not found; columns are: {_names(cols)}")
-    report = []
+    notes = [str(n) for n in df.attrs.get("notes", [])]
+    report: list[dict] = []
+    features = _choose_features(df, target, features, max_features, notes, report)
+    if len(df) > max_rows:
+        raise DataError(f"{len(df):,} rows is over {max_rows:,}; sample rows (e.g. df.sample) first")
+    table = df[features + [target]]
+    values = _numbers(table, target, where)
+    bad = ~np.isfinite(values).all(1)
+    report += _missing_report(df, table, target, values, drop_missing, line_of, notes)
+    if bad.any():
+        values = _drop_bad_rows(values, bad, drop_missing, where, line_of, notes)
+    _check_variation(values, features, target)
+    if len(values) < SMALL_DATA:
+        notes.append(f"only {len(values)} rows: using a small model, no validation split, simple formulas")
+    return Dataset(values[:, :-1], values[:, -1], features, target, notes, int(bad.sum()), report)
+
+
+def _choose_features(df, target: str, features, max_features: int, notes: list, report: list) -> list[str]:
+    """The feature columns: given ones checked, or every other non-empty column."""
+    cols = list(df.columns)
     if features is None:
         features = [c for c in cols if c != target]
         if len(features) > max_features:
@@ -284,14 +324,11 @@ def prepare(
         features = [c for c in features if c not in set(empty)]
     else:
         features = [str(f) for f in features]
-        absent = [f for f in features if f not in colset]
+        absent = [f for f in features if f not in set(cols)]
         if absent:
             raise DataError(f"feature column(s) not found: {_names(absent)}; columns are: {_names(cols)}")
-        if len(set(features)) < len(features):
-            seen, twice = set(), []
-            for f in features:
-                twice += [f] if f in seen and f not in twice else []
-                seen.add(f)
+        twice = sorted({f for f in features if features.count(f) > 1}, key=features.index)
+        if twice:
             raise DataError(f"feature column(s) listed twice: {_names(twice)}; list each column once")
     if not features:
         raise DataError("no feature columns; choose at least one input column besides the target")
@@ -299,9 +336,11 @@ def prepare(
         raise DataError(f"{target!r} is both the target and a feature; remove it from the features")
     if len(features) > max_features:
         raise DataError(f"{len(features)} features is over {max_features}; choose the columns to use")
-    if len(df) > max_rows:
-        raise DataError(f"{len(df):,} rows is over {max_rows:,}; sample rows (e.g. df.sample) first")
-    table = df[features + [target]]
+    return features
+
+
+def _numbers(table: pd.DataFrame, target: str, where) -> np.ndarray:
+    """The table as floats (NaN for missing cells); a DataError names any cell that is text."""
     numeric = pd.DataFrame(
         {
             c: table[c]
@@ -324,14 +363,19 @@ def prepare(
             )
         raise DataError("; ".join(parts))
     if len(numeric):
-        empty = [c for c in features if numeric[c].isna().all()]
+        empty = [c for c in table.columns[:-1] if numeric[c].isna().all()]
         if empty:
             raise DataError(f"column(s) {_names(empty)} hold no numbers; remove them from the features")
         if numeric[target].isna().all():
             raise DataError(f"the target {target!r} holds no numbers; choose another target")
-    values = numeric.to_numpy(float)
-    warnings = notes
-    bad = ~np.isfinite(values).all(1)
+    return numeric.to_numpy(float)
+
+
+def _missing_report(df, table, target: str, values, drop_missing: bool, line_of, notes: list) -> list[dict]:
+    """One report row per used column; a note per column whose missing cells drop rows."""
+    missing_words = df.attrs.get("missing", {}) or {}
+    units = df.attrs.get("units") or {}
+    report = []
     for i, c in enumerate(table.columns):
         gaps = np.flatnonzero(~np.isfinite(values[:, i]))
         words = missing_words.get(c) if isinstance(missing_words, dict) else None
@@ -342,7 +386,7 @@ def prepare(
                 what = f"{len(gaps)} missing or infinite"
             firsts = sorted({ln for _, _, lns in words for ln in lns})[:3] if words else []
             firsts = firsts or [line_of(p) for p in gaps[:3]]
-            warnings.append(
+            notes.append(
                 f"column '{_show(c)}': {len(gaps)} cell(s) not numbers ({what}; first lines"
                 f" {', '.join(map(str, firsts))}): their rows are dropped"
             )
@@ -350,33 +394,36 @@ def prepare(
             {
                 "column": c,
                 "use": "target" if c == target else "feature",
-                "read as": "numbers"
-                + (f" in {df.attrs['units'][c]}" if c in (df.attrs.get("units") or {}) else ""),
+                "read as": "numbers" + (f" in {units[c]}" if c in units else ""),
                 "missing cells": int(len(gaps)),
             }
         )
-    if bad.any():
-        n_nan, n_inf = int(np.isnan(values).sum()), int(np.isinf(values).sum())
-        what = ", ".join(
-            p for p in (f"{n_nan} missing" if n_nan else "", f"{n_inf} infinite" if n_inf else "") if p
+    return report
+
+
+def _drop_bad_rows(values, bad, drop_missing: bool, where, line_of, notes: list) -> np.ndarray:
+    """The rows with only finite cells (noted), or a DataError when dropping is not allowed."""
+    n_nan, n_inf = int(np.isnan(values).sum()), int(np.isinf(values).sum())
+    what = ", ".join(
+        p for p in (f"{n_nan} missing" if n_nan else "", f"{n_inf} infinite" if n_inf else "") if p
+    )
+    first = int(np.flatnonzero(bad)[0])
+    if not drop_missing:
+        raise DataError(
+            f"{what} value(s) in {int(bad.sum())} row(s) (first: {where(first)}); drop those rows"
         )
-        first = int(np.flatnonzero(bad)[0])
-        if not drop_missing:
-            raise DataError(
-                f"{what} value(s) in {int(bad.sum())} row(s) (first: {where(first)}); drop those rows"
-            )
-        lines = [line_of(p) for p in np.flatnonzero(bad)[:3]]
-        which = _lines(lines) if len(lines) == bad.sum() else "first " + _lines(lines)
-        warnings.append(f"dropped {int(bad.sum())} row(s) with {what} value(s) ({which})")
-        values = values[~bad]
+    lines = [line_of(p) for p in np.flatnonzero(bad)[:3]]
+    which = _lines(lines) if len(lines) == bad.sum() else "first " + _lines(lines)
+    notes.append(f"dropped {int(bad.sum())} row(s) with {what} value(s) ({which})")
+    return values[~bad]
+
+
+def _check_variation(values: np.ndarray, features: list[str], target: str) -> None:
+    """Enough rows, no constant feature, a target that varies."""
     if len(values) < 3:
         raise DataError(f"only {len(values)} usable row(s); at least 3 are needed")
-    kept = pd.DataFrame(values, columns=table.columns)
-    constant = [c for c in features if kept[c].nunique() <= 1]
+    constant = [c for i, c in enumerate(features) if len(np.unique(values[:, i])) <= 1]
     if constant:
         raise DataError(f"constant column(s): {_names(constant)}; they carry no information, exclude them")
-    if kept[target].nunique() <= 1:
+    if len(np.unique(values[:, -1])) <= 1:
         raise DataError(f"the target {target!r} is constant; there is nothing to explain")
-    if len(values) < SMALL_DATA:
-        warnings.append(f"only {len(values)} rows: using a small model, no validation split, simple formulas")
-    return Dataset(values[:, :-1], values[:, -1], features, target, warnings, int(bad.sum()), report)

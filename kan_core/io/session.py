@@ -12,6 +12,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeGuard
 
 import torch
 
@@ -50,17 +51,17 @@ def _n_params(widths: list, grids: list[int], k: int) -> int:
     return sum(i * o * (g + k + 10) + i * (g + 2 * k + 1) for (i, o), g in zip(_layer_dims(widths), grids))
 
 
-def _is_width(spec: object) -> bool:
+def _is_width(spec: Any) -> bool:
     if isinstance(spec, list):
         return len(spec) == 2 and all(_is_int(w) and 0 <= w <= LIMITS["width"] for w in spec)
     return _is_int(spec) and 0 <= spec <= LIMITS["width"]
 
 
-def _is_int(v: object) -> bool:
+def _is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _check_config(config: object) -> dict:
+def _check_config(config: Any) -> dict:
     """Refuse architectures that are malformed or too large before allocating anything: each
     dimension within LIMITS and the whole model within MAX_PARAMS."""
     ok = isinstance(config, dict) and isinstance(config.get("widths"), list)
@@ -116,7 +117,7 @@ def model_to_bytes(model: KAN) -> tuple[dict, bytes]:
     return model.config(), buf.getvalue()
 
 
-def model_from_bytes(config: dict, blob: bytes) -> KAN:
+def model_from_bytes(config: Any, blob: bytes) -> KAN:
     """Rebuild a model from `model_to_bytes` output; tensors are read with weights_only=True."""
     config = _check_config(config)
     try:
@@ -151,7 +152,7 @@ def model_from_bytes(config: dict, blob: bytes) -> KAN:
     return model
 
 
-def _plain(value: object) -> object:
+def _plain(value: Any) -> Any:
     """JSON-ready copy: NumPy/torch numbers as Python floats, non-finite numbers as null."""
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -119,7 +120,9 @@ def classify(values: np.ndarray) -> Cells:
     stripped = pd.Series(values, dtype="string[pyarrow]").str.strip()  # also no-break, thin spaces
     cells = Cells(
         np.full(n, TEXT, np.int8),
-        *(np.full(n, "", object) for _ in range(3)),
+        np.full(n, "", object),
+        np.full(n, "", object),
+        np.full(n, "", object),
         np.zeros(n, bool),
         np.zeros(n, bool),
         np.full(n, "", object),
@@ -229,13 +232,13 @@ def decide(cells: Cells, codes: np.ndarray, sep: str, where) -> NumberFormat:
     if fmt.thousands == fmt.decimal:  # pragma: no cover - excluded by the checks above
         raise DataError("the number format is contradictory; save the table with one number format")
     if not fmt.notes and (fmt.thousands or fmt.decimal == ","):
-        uid = thou.get(fmt.thousands) if fmt.thousands else dec.get(",")
-        if uid is not None:
+        shown = thou.get(fmt.thousands) if fmt.thousands else dec.get(",")
+        if shown is not None:
             parts = ([f"{_NAMES[fmt.thousands]} as thousands separator"] if fmt.thousands else []) + (
                 ["',' as decimal mark"] if fmt.decimal == "," else []
             )
             fmt.notes.append(
-                (f"numbers read with {' and '.join(parts)} (e.g. '{cells.stripped[uid]}' → {{}})", uid)
+                (f"numbers read with {' and '.join(parts)} (e.g. '{cells.stripped[shown]}' → {{}})", shown)
             )
     return fmt
 
@@ -405,7 +408,7 @@ class Table:
         return out
 
     def _numbers(self, texts: np.ndarray, fmt: NumberFormat) -> np.ndarray:
-        options = dict(header=None, sep="\t", thousands=fmt.thousands, decimal=fmt.decimal)
+        options: dict[str, Any] = dict(header=None, sep="\t", thousands=fmt.thousands, decimal=fmt.decimal)
         options.update(quoting=csv.QUOTE_NONE, keep_default_na=False, na_values=[""], skip_blank_lines=False)
         text = "\n".join(texts)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -45,7 +46,7 @@ def nice_values(v: float, max_den: int = 12, max_num: int = 60) -> list[sp.Expr]
             val = sp.Rational(num, den) * unit
             if num and abs(num) <= top and abs(float(val) - v) <= window * abs(v) and val not in out:
                 out[val] = (sp.fraction(sp.Rational(num, den))[1] + cost, abs(float(val) - v))
-    return [sp.Integer(0)] + sorted(out, key=out.get)
+    return [sp.Integer(0)] + sorted(out, key=lambda val: out[val])
 
 
 class _Late(Exception):
@@ -96,7 +97,7 @@ class ConstantFit:
         """Least squares over the constants not snapped yet; keeps the better of before/after."""
         free = [k for k in range(len(self.values)) if k not in self.exact]
         if free:
-            seen = [math.inf, self.values[free]]
+            seen: list[Any] = [math.inf, self.values[free]]
 
             def res(p: np.ndarray) -> np.ndarray:
                 if time.perf_counter() > self.deadline:
@@ -237,6 +238,7 @@ def fit_formula(
         if not floats or time.perf_counter() > deadline or _expanded(final.expr, deadline) == final.expr:
             break
         expr = final.expr
+    assert best is not None  # the loop runs at least once
     best.steps = steps
     return best
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import keyword
 import math
 import re
@@ -169,7 +170,7 @@ def tidy(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, deadline: float
     late = time.perf_counter() + 0.5 > deadline
     for rewrite in (canonical, sp.simplify) if complexity(expr) <= 60 and not late else (canonical,):
         try:
-            options.append(time_limited(lambda f=rewrite: f(expr), sympy_seconds(deadline)))
+            options.append(time_limited(functools.partial(rewrite, expr), sympy_seconds(deadline)))
         except (Overtime, TypeError, ValueError, RecursionError):
             pass
     ref = evaluate(expr, symbols, X[:200])

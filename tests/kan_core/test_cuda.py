@@ -28,11 +28,11 @@ def test_training_and_grid_changes_on_cuda():
     y = torch.exp(torch.sin(math.pi * X[:, :1]) + X[:, 1:] ** 2)
     model = KAN([2, 5, 1], seed=0, device="cuda")
     hist = fit(model, X, y, steps=40, opt="lbfgs", grid_update_every=10, lamb=1e-4)
-    assert hist.train_loss[-1] < 2e-2
-    fine = model.refine(10)
+    assert hist.train_rmse[-1] < 2e-2
+    fine = model.refined(10)
     with torch.no_grad():
         assert (fine(X.cuda()) - model(X.cuda())).abs().max() < 1e-3
-    scores = model.edge_scores(X)
+    scores = model.attribution(X)
     assert scores["edges"][0].device.type == "cpu"
 
 
@@ -40,5 +40,13 @@ def test_adam_minibatch_on_cuda_checks_every_ten_steps():
     X = torch.randn(512, 4)
     y = X[:, :1] * X[:, 1:2]
     seen = []
-    fit(KAN([4, 3, 1], device="cuda"), X, y, steps=30, batch_size=128, callback=lambda s, m: seen.append(s))
+    fit(
+        KAN([4, 3, 1], device="cuda"),
+        X,
+        y,
+        steps=30,
+        opt="adam",
+        batch_size=128,
+        callback=lambda s, m: seen.append(s),
+    )
     assert seen == [10, 20, 30]

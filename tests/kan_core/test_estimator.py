@@ -26,7 +26,7 @@ def test_fits_a_smooth_law_in_float64():
     assert est.n_features_in_ == 2 and isinstance(est.model_, KAN)
     assert est.score(X, y) > 0.999
     assert est.predict(X).dtype == np.float64 and est.predict(X).shape == (400,)
-    assert len(est.history_.train_loss) == 40
+    assert len(est.history_.train_rmse) == 40
 
 
 def test_works_inside_sklearn_tools():

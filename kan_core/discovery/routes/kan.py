@@ -16,7 +16,7 @@ from kan_core._runtime import Overtime, time_limited
 from kan_core.discovery.routes.base import Found, Problem, Route
 from kan_core.engine.model import KAN
 from kan_core.engine.prune import keep_strongest, prune
-from kan_core.engine.train import fit
+from kan_core.engine.train import TrainConfig, fit
 from kan_core.symbolic.edges import auto_snap, edge_fits
 from kan_core.symbolic.formula import SYMPY_SECONDS, network_expr
 
@@ -88,9 +88,9 @@ def _kan_route(widths, X, y, symbols, p: Problem, separable: bool = False) -> tu
             hist = fit(model, Xt, yt, steps=30, opt="lbfgs", seed=s, stop_event=stop)
         else:
             steps = 400 if wide else 600
-            adam = dict(opt="adam", lamb=lamb, grid_update_every=100, seed=s, stop_event=stop)
-            hist = fit(model, Xt, yt, steps=steps, **adam)
-        tries.append((hist.train_loss[-1] if hist.train_loss else math.inf, s, model))
+            adam = TrainConfig(steps=steps, opt="adam", lamb=lamb, grid_update_every=100, seed=s)
+            hist = fit(model, Xt, yt, adam, stop_event=stop)
+        tries.append((hist.train_rmse[-1] if hist.train_rmse else math.inf, s, model))
     _, s, model = min(tries, key=lambda t: t[0])
     if wide:
         fit(model, Xt, yt, steps=400, opt="adam", lamb=lamb, grid_update_every=100, seed=s, stop_event=stop)
@@ -101,7 +101,7 @@ def _kan_route(widths, X, y, symbols, p: Problem, separable: bool = False) -> tu
         model, _ = prune(model, Xt, threshold=cfg.prune_threshold)
     if not stop.is_set():  # late routes skip the polish and go straight to snapping
         fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed, stop_event=stop)
-        model = model.refine(cfg.refined_grid, Xt)
+        model = model.refined(cfg.refined_grid, Xt)
         fit(model, Xt, yt, steps=20, opt="lbfgs", seed=seed, stop_event=stop)
     model = _snap_all(model, Xt, yt, p.r2_threshold, p.functions, deadline, cfg.snap_retrain_steps)
     expr = network_expr(model, symbols)

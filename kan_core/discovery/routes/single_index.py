@@ -9,9 +9,9 @@ rationals, and g becomes a one-variable problem that discover() solves with its 
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
@@ -20,7 +20,7 @@ import sympy as sp
 from scipy.interpolate import BSpline
 from scipy.optimize import minimize
 
-from kan_core.discovery.routes.base import Problem
+from kan_core.discovery.routes.base import Found, Problem
 from kan_core.discovery.routes.one_variable import one_variable
 from kan_core.errors import ModelError
 from kan_core.symbolic.formula import evaluate
@@ -102,7 +102,7 @@ def fit_index(
         if time.perf_counter() > deadline:
             raise StopIteration
 
-    runs = []
+    runs: list = []
     for start in fit.starts(seed):
         if runs and time.perf_counter() > deadline:
             break  # the first start always runs (stopped at its first iteration if late)
@@ -134,7 +134,7 @@ def monomials(a: np.ndarray, b: np.ndarray, limit: int = 2) -> list[list[Fractio
             cost = (sum(s != 0 for s in snapped), sum(s.denominator for s in snapped))
             found.setdefault(tuple(snapped), cost)
     # None simple: a's part orthogonal to b, as floats (the constant refit may snap them later).
-    return [list(s) for s in sorted(found, key=found.get)[:limit]] or [list(perp)]
+    return [list(s) for s in sorted(found, key=lambda s: found[s])[:limit]] or [list(perp)]
 
 
 def _power(symbols: list[sp.Symbol], exps) -> sp.Expr:
@@ -146,7 +146,7 @@ def _power(symbols: list[sp.Symbol], exps) -> sp.Expr:
     return sp.Mul(*[s ** exact(e) for s, e in zip(symbols, exps) if e != 0])
 
 
-def index_route(p: Problem) -> list[tuple[sp.Expr, Callable]]:
+def index_route(p: Problem) -> Found:
     """The best ±M(x)·g(u(x)) found (up to two); `solve_1d(frame, seconds)` finds g in u → r.
 
     Every choice of M and of u or 1/u first gets the quick brute-force search of g; only when
@@ -176,7 +176,7 @@ def index_route(p: Problem) -> list[tuple[sp.Expr, Callable]]:
     def frame(exps_a, orient) -> tuple[np.ndarray, np.ndarray]:
         return np.exp(orient * z), y / np.exp(T @ np.array([float(e) for e in exps_a]))
 
-    quick = []
+    quick: list = []
     for exps_a, orient in choices:
         if quick and time.perf_counter() > p.end:  # quick checks: the route's share may be spent
             break
@@ -199,4 +199,4 @@ def index_route(p: Problem) -> list[tuple[sp.Expr, Callable]]:
             if compose(exps_a, orient, g) <= tiny:
                 break
     best = sorted(tried, key=lambda t: t[:2])[:2]
-    return [(e, lambda Xa, e=e: evaluate(e, symbols, Xa)) for *_, e in best]
+    return [(e, functools.partial(evaluate, e, symbols)) for *_, e in best]

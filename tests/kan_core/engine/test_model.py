@@ -76,7 +76,7 @@ def test_edge_curves_in_data_units():
 def test_edge_scores_and_regularization():
     model, X, _ = trained()
     model.layers[0].set_mask(1, 2, False)
-    scores = model.edge_scores(X, chunk=64)
+    scores = model.attribution(X, chunk=64)
     e0, e1 = scores["edges"]
     assert e0.shape == (2, 3) and e1.shape == (3, 1)
     assert e0[1, 2] == 0 and (e0 >= 0).all()
@@ -93,7 +93,7 @@ def test_edge_scores_and_regularization():
 
 def test_refine_returns_a_new_model_with_the_same_function():
     model, X, _ = trained()
-    fine = model.refine(10, X)
+    fine = model.refined(10, X)
     assert fine is not model and fine.layers[0].grid == 10 and model.layers[0].grid == 5
     with torch.no_grad():
         err = (fine(X) - model(X)).abs().max() / model(X).std()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from kan_core import KAN, ConfigError, DataError, TrainingDiverged, fit
+from kan_core import KAN, ConfigError, DataError, TrainConfig, TrainingDiverged, fit
 
 
 def toy(n, seed, scale_x=1.0, shift_x=0.0, scale_y=1.0):
@@ -28,7 +28,7 @@ def test_kan_fits_exp_sin_plus_square():
     Xt, yt = toy(1000, 1)
     model = KAN([2, 5, 1], grid=5, k=3, seed=0, device="cpu")
     hist = fit(model, X, y, steps=50, opt="lbfgs")
-    assert hist.status == "completed" and len(hist.train_loss) == 50
+    assert hist.status == "completed" and len(hist.train_rmse) == 50
     assert rmse(model, Xt, yt) <= 1e-2  # measured 4.0e-3
 
 
@@ -51,10 +51,10 @@ def test_same_seed_same_history_and_weights():
         )
         runs.append((hist, model.state_dict()))
     (h1, s1), (h2, s2) = runs
-    assert h1.train_loss == h2.train_loss and h1.val_loss == h2.val_loss and h1.reg == h2.reg
+    assert h1.train_rmse == h2.train_rmse and h1.val_rmse == h2.val_rmse and h1.reg == h2.reg
     assert all(torch.equal(s1[k], s2[k]) for k in s1)
     other = KAN([2, 3, 1], seed=4, device="cpu")
-    assert fit(other, X, y, steps=15, opt="adam", seed=7).train_loss != h1.train_loss
+    assert fit(other, X, y, steps=15, opt="adam", seed=7).train_rmse != h1.train_rmse
 
 
 def test_inputs_of_any_scale_train_without_normalising():
@@ -116,20 +116,20 @@ def test_stop_event_stops_and_keeps_the_model():
     stop = threading.Event()
 
     def cb(step, metrics):
-        assert set(metrics) >= {"train_loss", "step", "steps"}
+        assert set(metrics) >= {"train_rmse", "step", "steps"}
         if step == 7:
             stop.set()
 
     hist = fit(model, X, y, steps=100, opt="adam", callback=cb, stop_event=stop)
-    assert hist.status == "stopped" and hist.step[-1] == 7 and len(hist.train_loss) == 7
+    assert hist.status == "stopped" and hist.step[-1] == 7 and len(hist.train_rmse) == 7
     more = fit(model, X, y, steps=5, opt="adam")  # continues from the trained model
-    assert more.train_loss[0] <= hist.train_loss[0]
+    assert more.train_rmse[0] <= hist.train_rmse[0]
 
 
 def test_validation_split_and_explicit_validation_set():
     X, y = toy(300, 0)
     hist = fit(KAN([2, 3, 1], seed=0, device="cpu"), X, y, steps=5, val_fraction=0.25)
-    assert len(hist.val_loss) == 5 and all(np.isfinite(hist.val_loss))
+    assert len(hist.val_rmse) == 5 and all(np.isfinite(hist.val_rmse))
     Xv, yv = toy(50, 9)
     hist = fit(KAN([2, 3, 1], seed=0, device="cpu"), X, y, steps=4, X_val=Xv, y_val=yv)
     assert hist.val_step == [1, 2, 3, 4]
@@ -143,7 +143,7 @@ def test_sparsity_penalty_shrinks_edges():
         model = KAN([2, 3, 1], seed=0, device="cpu")
         hist = fit(model, X, y, steps=100, opt="adam", lamb=lamb)
         assert (hist.reg[-1] > 0) == (lamb > 0)
-        scores.append(model.edge_scores(X)["edges"][0][1].sum().item())
+        scores.append(model.attribution(X)["edges"][0][1].sum().item())
     assert scores[1] < 0.3 * scores[0]  # measured 0.22 -> 0.03
 
 
@@ -176,4 +176,47 @@ def test_bad_data_is_a_one_line_error():
 def test_numpy_and_float64_inputs():
     X, y = toy(100, 0)
     hist = fit(KAN([2, 2, 1], device="cpu"), X.double().numpy(), y[:, 0].numpy(), steps=2)
-    assert len(hist.train_loss) == 2
+    assert len(hist.train_rmse) == 2
+
+
+def test_train_config_is_validated_and_overridable():
+    cfg = TrainConfig(steps=3, opt="ADAM")
+    assert cfg.opt == "adam" and cfg.replace(steps=7).steps == 7 and cfg.steps == 3
+    with pytest.raises(ConfigError, match="unknown training option"):
+        cfg.replace(step=3)
+    with pytest.raises(ConfigError, match="unknown training option"):
+        fit(KAN([2, 1], device="cpu"), *toy(20, 0), cfg, stepz=3)
+    with pytest.raises(ConfigError, match="lr must be"):
+        TrainConfig(lr=-1.0)
+    X, y = toy(50, 0)
+    hist = fit(KAN([2, 1], device="cpu"), X, y, cfg, steps=4)  # a keyword overrides the config
+    assert hist.step == [1, 2, 3, 4]
+
+
+def test_fit_estimator_and_studio_share_the_training_defaults():
+    from app.services import TrainSettings
+    from kan_core import KANRegressor
+
+    base, est, studio = TrainConfig(), KANRegressor(), TrainSettings()
+    assert (est.steps, est.opt, est.lr, est.lamb, est.batch_size) == (
+        base.steps,
+        base.opt,
+        base.lr,
+        base.lamb,
+        base.batch_size,
+    )
+    assert (studio.steps, studio.optimizer.lower(), studio.seed) == (base.steps, base.opt, base.seed)
+    assert studio.lr == 1.0 and base.lr is None and studio.lamb > base.lamb  # the documented differences
+
+
+def test_old_names_still_work_with_a_warning():
+    X, y = toy(40, 0)
+    model = KAN([2, 2, 1], device="cpu")
+    hist = fit(model, X, y, steps=2)
+    with pytest.warns(DeprecationWarning, match="train_rmse"):
+        assert hist.train_loss == hist.train_rmse
+    with pytest.warns(DeprecationWarning, match="attribution"):
+        old = model.edge_scores(X)
+    assert torch.equal(old["edges"][0], model.attribution(X)["edges"][0])
+    with pytest.warns(DeprecationWarning, match="refined"):
+        assert model.refine(7).layers[0].grid == 7 and model.layers[0].grid == 5

@@ -18,7 +18,7 @@ def trained():
     X = torch.rand(200, 2, generator=g)
     model = KAN([2, [1, 1], 1], seed=0, device="cpu")
     fit(model, X, X[:, :1] * X[:, 1:], steps=5)
-    model = model.refine(7, X)
+    model = model.refined(7, X)
     model.layers[0].set_mask(1, 0, False)
     model.layers[1].set_symbolic(0, 0, "sin", (1.0, 0.5, 2.0, 0.1), trainable=False)
     return model, X
