@@ -17,10 +17,40 @@ _TRAIN = TrainConfig()  # the training defaults fit() and the studio share
 
 
 class KANRegressor(RegressorMixin, BaseEstimator):
-    """Kolmogorov–Arnold network regressor; inputs and target are standardised inside the model.
+    """Kolmogorov–Arnold network regressor (arXiv:2404.19756) as a scikit-learn estimator.
 
-    Trains in float32 and predicts in float64 (so predictions do not depend on batch size).
-    `model_` is the trained `kan_core.KAN` and `history_` its loss history.
+    Inputs and target are standardised inside the model. Trains in float32 and predicts in
+    float64 (so predictions do not depend on batch size). The training defaults are
+    `kan_core.TrainConfig`'s, shared with `fit` and the studio.
+
+    Parameters
+    ----------
+    hidden : tuple of int, default (5,)
+        Hidden layer widths (the network is [n_features, *hidden, 1]).
+    grid : int, default 5
+        Spline grid intervals.
+    k : int, default 3
+        Spline degree.
+    steps, opt, lr, lamb, batch_size, grid_update_every
+        As in `kan_core.TrainConfig` (LBFGS, 50 steps, no sparsity by default).
+    random_state : int, RandomState or None
+        Seeds the initialisation and the mini-batches.
+    device : str, default "cpu"
+        "auto" trains on CUDA when present.
+
+    Attributes
+    ----------
+    model_ : kan_core.KAN
+        The trained network (float64, on the CPU).
+    history_ : kan_core.History
+        Its training RMSE curve.
+    n_features_in_ : int
+
+    Raises
+    ------
+    ValueError
+        From scikit-learn's validation (NaN, wrong shapes), or `kan_core.ConfigError` (a
+        ValueError) for settings out of range.
     """
 
     def __init__(

@@ -27,7 +27,41 @@ def _refresh_after_load(module: "KANLayer", _keys: object) -> None:
 
 
 class KANLayer(nn.Module):
-    """A KAN layer from `in_dim` to `out_dim` nodes; nodes sum their incoming edges."""
+    """A KAN layer: `in_dim` × `out_dim` learnable edge functions; each output node sums its edges.
+
+    Edge i→j computes φ(x) = w_b·b(x) + w_s·Σ_m c_m B_m(x) with B_m the degree-k B-splines on G
+    intervals (KAN paper, arXiv:2404.19756, Eq. 2.10), or c·f(a·x + b) + d once snapped to a
+    library function f. The bases are evaluated once per input and contracted with every edge in
+    one matmul (the efficient-KAN layout), so no (batch, in, out) tensor is formed in training.
+
+    Parameters
+    ----------
+    in_dim, out_dim : int
+        Nodes in and out (≥ 1).
+    grid : int, default 5
+        Grid intervals G (≥ 1).
+    k : int, default 3
+        Spline degree (≥ 0).
+    grid_range : (float, float)
+        Initial grid range for every input (moved to the data by `update_grid`).
+    base_fn : {"silu", "identity", "zero"}
+        The residual b(x).
+    noise_scale : float
+        Standard deviation of the initial spline coefficients.
+    generator : torch.Generator, optional
+        Seeds the initialisation.
+
+    Raises
+    ------
+    ConfigError
+        Non-positive widths, grid < 1, k < 0 or an unknown base function.
+
+    Notes
+    -----
+    `forward` takes (batch, in_dim) and returns (batch, out_dim). Buffers `mask` (1 = edge on),
+    `lock` (frozen in training), `sym` (library index of a snapped edge, −1 = spline) and
+    `sym_params` (a, b, c, d) describe the structure; call `refresh()` after changing them by hand.
+    """
 
     # Buffers (registered in __init__), declared for type checkers.
     knots: torch.Tensor

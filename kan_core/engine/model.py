@@ -53,8 +53,36 @@ class LayerList(nn.ModuleList):
 class KAN(nn.Module):
     """Kolmogorov–Arnold network `KAN([n_in, …, n_out])`: (batch, n_in) -> (batch, n_out).
 
-    Inputs and outputs pass through a per-column affine map (identity until `fit` sets it from the
-    data) so that any data scale trains well; formulas undo it.
+    A stack of `KANLayer`s (arXiv:2404.19756, Eq. 2.7). Inputs and outputs pass through a
+    per-column affine map (identity until `fit` sets it from the data) so that any data scale
+    trains well; formulas undo it.
+
+    Parameters
+    ----------
+    widths : list of int or [int, int]
+        Nodes per layer position, inputs first. A hidden entry [s, m] has s sum nodes and m
+        multiplication nodes, each the product of two sub-nodes (KAN 2.0, arXiv:2408.10205).
+    grid : int, default 5
+        Grid intervals G of every edge's spline.
+    k : int, default 3
+        Spline degree.
+    seed : int, default 0
+        Seeds the initialisation (the global torch generator is not touched).
+    device : "auto", "cpu", "cuda" or torch.device
+        "auto" picks CUDA when present.
+    base_fn, grid_range, noise_scale
+        Passed to every `KANLayer`.
+
+    Raises
+    ------
+    ConfigError
+        Malformed widths or layer settings; "cuda" without a CUDA device.
+
+    Examples
+    --------
+    >>> model = KAN([2, 5, 1], grid=5, k=3, seed=0, device="cpu")
+    >>> model(torch.zeros(4, 2)).shape
+    torch.Size([4, 1])
     """
 
     # Buffers (registered in __init__), declared for type checkers.

@@ -8,10 +8,26 @@ from kan_core.engine.model import KAN
 
 
 def prune(model: KAN, X, threshold: float = 1e-2) -> tuple[KAN, int]:
-    """A copy with every edge whose mean |φ| is below `threshold` × the largest in its layer masked.
+    """A copy of `model` without the edges that carry (almost) nothing on the data.
 
-    Edges leaving a hidden node that lost all its inputs are masked too (the node is constant).
-    Returns the new model and the number of edges switched off.
+    An edge is masked when its attribution (mean |φ| on X, `KAN.attribution`) is below
+    `threshold` × the largest in its layer — the KAN paper's pruning (arXiv:2404.19756,
+    Sec. 2.5.1) on edges. Edges leaving a hidden node that lost all its inputs are masked too
+    (the node is constant), and a multiplication node dies with either factor.
+
+    Parameters
+    ----------
+    model : KAN
+        Left untouched.
+    X : array-like or Tensor, shape (n, n_in)
+        Data in the input columns' units.
+    threshold : float, default 1e-2
+        Share of the layer's strongest edge below which an edge is masked.
+
+    Returns
+    -------
+    (KAN, int)
+        The pruned copy and the number of edges switched off.
     """
     new = copy.deepcopy(model)
     scores = new.attribution(X)["edges"]

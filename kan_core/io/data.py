@@ -87,11 +87,34 @@ def _read_bytes(source: str | Path | bytes, max_bytes: int) -> bytes:
 
 
 def read_table(source: str | Path | bytes, max_bytes: int = MAX_BYTES) -> pd.DataFrame:
-    """A CSV/TSV file (path or bytes) as a DataFrame: delimiter (, ; tab) and number format (decimal
-    mark, thousands separator) decided from the whole file; UTF-8 with or without BOM, UTF-16 or
-    latin-1; comment lines before the header, a units row, repeated headers, a trailing total row,
-    missing-value words and spreadsheet errors, percentages, empty and row-number columns handled
-    with a note each. The index holds file line numbers."""
+    """Read a CSV/TSV table the way its author meant it, saying what was decided.
+
+    The delimiter (, ; tab) and the number format (decimal mark, thousands separator) are decided
+    from the whole file; UTF-8 with or without BOM, UTF-16 or latin-1 are read; comment lines
+    before the header, a units row, repeated headers, a trailing total row, missing-value words
+    and spreadsheet errors, percentages, empty and row-number columns are handled with a note each.
+    Parsing is pandas' (`read_csv`); no cell is ever evaluated.
+
+    Parameters
+    ----------
+    source : str, Path or bytes
+        A file path or the file's bytes (an upload).
+    max_bytes : int
+        Larger files are refused.
+
+    Returns
+    -------
+    pandas.DataFrame, shape (n_rows, n_columns)
+        Numeric columns as float64, others as text; the index holds the file's line numbers.
+        ``attrs["notes"]``: one line per decision (shown to the user); ``attrs["units"]``: units
+        found in a units row, per column; ``attrs["missing"]``: missing-value words per column.
+
+    Raises
+    ------
+    DataError
+        One line naming the cause and the fix: unreadable or binary file, no header, rows of the
+        wrong width (with their line numbers), a contradictory number format, a file too large.
+    """
     text = _decode(_read_bytes(source, max_bytes))
     lines = re.split(r"\r\n|\r|\n", text)
     top = next(

@@ -212,13 +212,41 @@ def auto_snap(
     retrain_rows: int = 512,
     stop_event: threading.Event | None = None,
 ) -> tuple[KAN, list[dict]]:
-    """Snap every edge whose best fit reaches `r2_threshold` (flat edges become constants).
+    """Snap every edge whose best symbolic fit reaches `r2_threshold` (flat edges become 0).
 
-    Layers are snapped in order, each on the inputs the already-snapped layers produce; then the
+    The KAN paper's `auto_symbolic` (arXiv:2404.19756, Sec. 2.5.1, step 3): each edge's curve is
+    fitted as c·f(a·x + b) + d for every f of the library (variable projection: c, d by linear
+    least squares for each (a, b); Golub & Pereyra 1973), ranked by R² and simplicity. Layers
+    are snapped in order, each on the inputs the already-snapped layers produce; then the
     remaining parameters, affine constants included, are retrained briefly on (X, y) so errors do
     not compound (LBFGS, `retrain_steps` steps on at most `retrain_rows` evenly spaced rows).
-    Returns the new model and one report row per edge considered; `stop_event` ends the retraining
-    early (discovery sets it at its deadline).
+
+    Parameters
+    ----------
+    model : KAN
+        Left untouched.
+    X : array-like, shape (n, n_in)
+        Data in the input columns' units.
+    y : array-like, shape (n,) or (n, 1), optional
+        Target for the retraining (None: no retraining).
+    r2_threshold : float in (0, 1], default 0.99
+        An edge is snapped when its best fit's R² reaches this.
+    functions : list of str, optional
+        Library subset (see `python -m kan_core functions`; default: all).
+    retrain_steps, retrain_rows : int
+        The polish after snapping.
+    stop_event : threading.Event, optional
+        Ends the retraining early (discovery sets it at its deadline).
+
+    Returns
+    -------
+    (KAN, list of dict)
+        The snapped copy and one report row per edge considered ({layer, i, j, accepted, best}).
+
+    Raises
+    ------
+    ConfigError
+        An unknown function name.
     """
     from kan_core.engine.train import fit as train
 
