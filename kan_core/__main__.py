@@ -72,6 +72,9 @@ def _discover(args: argparse.Namespace) -> int:
         cells = f"{row.complexity:>10d} {row.val_loss:12.4g} {row.loss:12.4g} {row.score:8.3g}"
         print(f"{cells} {mark} {row.equation}")
     m = result.metrics
+    if result.verdict == "no law":
+        print(f"\nverdict: no law — no formula explains {shown(args.target)} better than its mean")
+        print(f"({shown(result.verdict_reason)})")
     print(f"\nbest: {shown(args.target)} = {result.best.expr}")
     print(f"validation R² {m['val_r2']:.6g}, RMSE {m['val_rmse']:.4g}; {result.seconds:.1f} s")
     if args.out:

@@ -100,10 +100,16 @@ class Scorer:
         """Some formula of at most this complexity is exact on held-out data (to round-off)."""
         return any(c.val_mse <= self.floor for c in self.cands if c.complexity <= max_complexity)
 
-    def select(self) -> tuple[list[Candidate], Candidate, dict]:
-        """(Pareto front, best formula, its metrics on the training and validation rows)."""
+    def select(self, best: Candidate | None = None) -> tuple[list[Candidate], Candidate, dict]:
+        """(Pareto front, best formula, its metrics on the training and validation rows).
+
+        `best` overrides the selection (it joins the front if it is not on it).
+        """
         front = pareto_front(self.cands, self.floor)
-        best = select_best(front) if self.n_val else select_small_sample(front, len(self.tr), self.floor)
+        if best is None:
+            best = select_best(front) if self.n_val else select_small_sample(front, len(self.tr), self.floor)
+        elif best not in front:
+            front = sorted([best, *front], key=lambda c: c.complexity)
         y_tr, y_v = self.y[self.tr], self.yv
         with np.errstate(all="ignore"):
             pred_tr, pred_v = (
@@ -120,6 +126,55 @@ class Scorer:
             "n_val": int(self.n_val),
         }
         return front, best, metrics
+
+
+LAW_P_VALUE = 1e-3  # a law must beat the mean at this significance …
+LAW_MIN_R2 = 0.1  # … and explain at least this share of the held-out variance
+MIN_HELD_OUT = 30  # fewer held-out rows test too weakly: tables this small use the F-test
+
+
+def verdict(sc: Scorer, best: Candidate) -> tuple[bool, str]:
+    """Whether `best` explains the target better than its mean, and why (one line).
+
+    With at least `MIN_HELD_OUT` held-out rows: a one-sided paired t-test on the squared errors of
+    the training mean and of `best` there (SciPy's `ttest_1samp` on their differences) must give
+    p < `LAW_P_VALUE` — a strict level because `best` was chosen among many candidates — and the
+    held-out R² must reach `LAW_MIN_R2`. Smaller tables use the regression F-test on all rows,
+    F = (R²/k) / ((1 − R²)/(n − k − 1)) with k the formula's fitted constants (at least 1), at the
+    same level.
+    """
+    from scipy.stats import f as f_dist
+    from scipy.stats import ttest_1samp
+
+    with np.errstate(all="ignore"):
+        if sc.n_val >= MIN_HELD_OUT:
+            e_best = (evaluate(best.expr, sc.symbols, sc.Xv) - sc.yv) ** 2
+            e_mean = (float(np.mean(sc.y[sc.tr])) - sc.yv) ** 2
+        else:
+            e_best = (evaluate(best.expr, sc.symbols, sc.X) - sc.y) ** 2
+            e_mean = (float(np.mean(sc.y)) - sc.y) ** 2
+    if not np.isfinite(e_best).all():
+        return False, "the best formula is not finite on every row"
+    share = 1.0 - float(np.mean(e_best)) / float(np.mean(e_mean)) if np.mean(e_mean) > 0 else 0.0
+    if sc.n_val >= MIN_HELD_OUT:
+        gain = e_mean - e_best
+        p = float(ttest_1samp(gain, 0.0, alternative="greater").pvalue) if np.ptp(gain) > 0 else 1.0
+        where = "held-out"
+    else:
+        n, k = len(sc.y), max(len(best.expr.atoms(sp.Float)), 1)
+        dof = n - k - 1
+        if dof <= 0:  # as many constants as rows: nothing is tested
+            p = 1.0
+        elif share >= 1:
+            p = 0.0
+        else:
+            p = float(f_dist.sf((share / k) / ((1 - share) / dof), k, dof))
+        where = "all-row"
+    p = p if math.isfinite(p) else 1.0
+    text = f"{where} R² {share:.3g}, p = {p:.2g} against the mean"
+    if p < LAW_P_VALUE and share >= LAW_MIN_R2:
+        return True, text
+    return False, f"{text} (a law needs p < {LAW_P_VALUE:g})"
 
 
 def r2(y: np.ndarray, pred: np.ndarray) -> float:

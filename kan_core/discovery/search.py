@@ -14,8 +14,9 @@ import pandas as pd
 import sympy as sp
 import torch
 
-from kan_core.discovery.pareto import Candidate, Scorer
+from kan_core.discovery.pareto import Candidate, Scorer, verdict
 from kan_core.discovery.routes import Problem, plans
+from kan_core.discovery.screen import duplicate_columns, relevant_columns
 from kan_core.engine.model import KAN
 from kan_core.errors import ConfigError, DataError, KanStudioError
 from kan_core.io.data import prepare
@@ -58,7 +59,12 @@ class Result:
     routes : list of dict
         What each route found (or why it failed) and how long it took.
     warnings : list of str
-        Notes about the data and the search (rows dropped, columns ignored, …).
+        Notes about the data and the search (rows dropped, columns left out, no law found, …).
+    verdict : {"law", "no law"}
+        "no law" when no formula beats the target's mean on held-out rows by a clear margin
+        (`kan_core.discovery.pareto.verdict`); `best` is then the mean.
+    verdict_reason : str
+        The held-out R² and p-value behind the verdict.
     """
 
     variables: list[str]
@@ -71,6 +77,8 @@ class Result:
     seconds: float = 0.0
     seed: int = 0
     warnings: list[str] = field(default_factory=list)
+    verdict: str = "law"
+    verdict_reason: str = ""
 
     @property
     def equations(self) -> pd.DataFrame:
@@ -195,8 +203,11 @@ def discover(
     sc = Scorer(X, y, symbols, seed, n_val)
     tr, add = sc.tr, sc.add
     add(sp.Float(float(np.mean(y[tr]))), "constant")
+    mean = sc.cands[-1]
+    keep, screened = _screen(X[tr], y[tr], names, seed)
+    Xs, syms = X[tr][:, keep], [symbols[i] for i in keep]  # what the routes search over
     routes = []
-    todo = plans(X[tr], y[tr])
+    todo = plans(Xs, y[tr])
 
     def solve_1d(frame: pd.DataFrame, budget: float) -> sp.Expr:  # the single-index route's g(u)
         return discover(frame, "r", ["u"], seconds=budget, seed=seed, functions=functions).best.expr
@@ -208,7 +219,7 @@ def discover(
         if callback:
             callback({"route": name, "done": i, "total": len(todo), "elapsed": elapsed})
         deadline = min(end, time.perf_counter() + max(5.0, (end - time.perf_counter()) / 2))
-        problem = Problem(X[tr], y[tr], symbols, seed, deadline, r2_threshold, functions, solve_1d, end=end)
+        problem = Problem(Xs, y[tr], syms, seed, deadline, r2_threshold, functions, solve_1d, end=end)
         routes.append(_run_route(name, run, problem, sc))
         if sc.exact(SIMPLE):
             break  # exact on held-out data and simple: more routes cannot do better
@@ -224,8 +235,26 @@ def discover(
         except ROUTE_ERRORS:
             pass
     pareto, best, metrics = sc.select()
+    law, why = verdict(sc, best)
+    notes = [*ds.warnings, *screened]
+    if not law:
+        notes.append(
+            f"no formula explains the target better than its mean ({why}; best try: {str(best.expr)[:100]})"
+        )
+        pareto, best, metrics = sc.select(best=mean)
     return Result(
-        names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed, ds.warnings
+        names,
+        target,
+        symbols,
+        pareto,
+        best,
+        metrics,
+        routes,
+        time.perf_counter() - start,
+        seed,
+        notes,
+        verdict="law" if law else "no law",
+        verdict_reason=why,
     )
 
 
@@ -295,6 +324,13 @@ def _check_options(seconds, seed, r2_threshold, functions, val_fraction) -> None
         raise ConfigError(f"val_fraction must be in [0, 1), not {val_fraction!r}")
 
 
+def _screen(X: np.ndarray, y: np.ndarray, names: list[str], seed: int) -> tuple[list[int], list[str]]:
+    """The columns to search over (duplicates and columns that do not matter left out) and notes."""
+    keep, notes = duplicate_columns(X, y, names)
+    more, notes_more = relevant_columns(X[:, keep], y, [names[i] for i in keep], seed)
+    return [keep[i] for i in more], notes + notes_more
+
+
 def _run_route(name: str, run, p: Problem, sc: Scorer) -> dict:
     """Run one route, refit each formula it returns and score the variants; its report row."""
     t0, found, composed = time.perf_counter(), [], None
@@ -346,7 +382,21 @@ def network_formulas(
     pareto, best, metrics = sc.select()
     took = time.perf_counter() - start
     route = {"route": "network", "seconds": took, "formula": str(fitted.expr)}
-    return Result(ds.features, target, symbols, pareto, best, metrics, [route], took, seed, ds.warnings)
+    law, why = verdict(sc, best)
+    return Result(
+        ds.features,
+        target,
+        symbols,
+        pareto,
+        best,
+        metrics,
+        [route],
+        took,
+        seed,
+        ds.warnings,
+        verdict="law" if law else "no law",
+        verdict_reason=why,
+    )
 
 
 def _net_error(expr: sp.Expr, symbols: list, X: np.ndarray, net: np.ndarray | None) -> float | None:

@@ -112,6 +112,8 @@ def to_json(result, data_fingerprint: str | None = None) -> dict:
         "format_version": FORMAT_VERSION,
         "target": target,
         "variables": [{"name": n, "symbol": s.name} for s, n in zip(syms, names)],
+        "verdict": getattr(result, "verdict", "law"),
+        "verdict_reason": getattr(result, "verdict_reason", ""),
         "best": {**candidate_dict(result.best, syms, names, target), "metrics": result.metrics},
         "pareto": [candidate_dict(c, syms, names, target) for c in result.pareto],
         "routes": result.routes,

@@ -36,12 +36,14 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
     direct: list[tuple[str, Route]] = []  # the specific searches, cheapest and most specific first
     if d == 1:
         direct.append(("one-variable", _one_variable))
-    if logs:  # positive data: products of powers first
+    if 1 < d <= settings.max_poly_inputs:  # milliseconds, and exact for sums of products: first
+        direct.append(("polynomial", _polynomial))
+    if logs:  # positive data: products of powers
         direct.append(("log-space", log_route([d, 1])))
     if positive and 1 < d <= settings.max_index_inputs:
         # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
         direct.append(("single-index", index_route))
-    if d <= settings.max_poly_inputs:  # cheap and exact for sums of products
+    if d == 1:  # after the one-variable search, which covers polynomials in one variable too
         direct.append(("polynomial", _polynomial))
     networks = [
         (name, network_route(widths(d), name.startswith("separable"))) for name, widths in ARCHITECTURES

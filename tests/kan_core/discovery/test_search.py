@@ -10,12 +10,9 @@ import sympy as sp
 
 from kan_core.discovery.pareto import Candidate, pareto_front, select_best
 from kan_core.discovery.search import discover
+from tests.kan_core.discovery.laws import plain
 
 DATASETS = Path(__file__).resolve().parents[3] / "kan_core" / "datasets"
-
-
-def plain(expr):
-    return expr.xreplace({s: sp.Symbol(s.name) for s in expr.free_symbols})
 
 
 def test_pareto_front_and_pysr_selection_on_validation_loss():
