@@ -113,9 +113,12 @@ def _compare(args: argparse.Namespace) -> int:
 
 def _continual(args: argparse.Namespace) -> int:
     _threads(args)
-    from kan_core.experiments.continual import continual, peaks, phases_by_column
+    from kan_core.engine.budget import Budget
+    from kan_core.experiments.continual import continual, phases_by_column
 
     tick, close = _progress("continual")
+    n = args.steps
+    budget = Budget(seconds=None, adam_steps=n, lbfgs_steps=max(1, n // 10), search_steps=min(30, n))
     if args.data:
         if not args.target or not args.sort_by:
             raise ConfigError("--data needs --target and --sort-by; name the columns to use")
@@ -126,13 +129,12 @@ def _continual(args: argparse.Namespace) -> int:
             i for i, f in enumerate(ds.features) if f != args.sort_by
         ]
         X = ds.X[:, order]
-        res = continual(X, ds.y, phases_by_column(X, ds.y, 0, args.phases), seed=args.seed, callback=tick)
+        phase = phases_by_column(X, ds.y, 0, args.phases)
+        res = continual(X, ds.y, phase, budget=budget, seed=args.seed, callback=tick)
         res["data"] = {"target": ds.target, "features": [ds.features[i] for i in order], "rows": len(ds.y)}
     else:
         tasks = {"1d": ["peaks1d"], "2d": ["peaks2d"], "both": ["peaks1d", "peaks2d"]}[args.task]
-        runs = [continual(*peaks(t, seed=args.seed), task=t, seed=args.seed, callback=tick) for t in tasks]
-        for r, t in zip(runs, tasks):
-            r["task"] = t
+        runs = [continual(task=t, budget=budget, seed=args.seed, callback=tick) for t in tasks]
         res = runs[0]
         if len(runs) > 1:
             res["peaks2d"] = runs[1]
@@ -201,6 +203,7 @@ def add_parsers(sub, checked: dict) -> None:
     k.add_argument("--features", type=names, help="input columns (with --data; default: all others)")
     k.add_argument("--sort-by", help="feature column that orders the phases (with --data)")
     k.add_argument("--phases", type=positive, default=5, help="number of phases (with --data; default 5)")
+    k.add_argument("--steps", type=positive, default=500, help="Adam steps per phase (LBFGS: a tenth)")
     k.add_argument("--seed", type=seed, default=0)
     k.add_argument("--threads", **threads)
     k.add_argument("--out", type=out, help="write the JSON here (and the figures to the same name .html)")

@@ -43,7 +43,7 @@ def split(n: int, fractions: tuple[float, ...], seed: int) -> list[np.ndarray]:
 
 def tensor(a: np.ndarray, model: torch.nn.Module) -> torch.Tensor:
     """A float tensor on the model's device and dtype; 1-D targets become (n, 1)."""
-    t = torch.as_tensor(a, dtype=model.dtype, device=model.device)
+    t = torch.tensor(np.asarray(a), dtype=model.dtype, device=model.device)  # a copy: inputs may be read-only
     return t[:, None] if t.ndim == 1 else t
 
 

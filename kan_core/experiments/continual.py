@@ -57,7 +57,7 @@ def forgetting(errors) -> dict:
     }
 
 
-def peaks(task: str, n_per_phase: int = 100, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def peaks(task: str, n_per_phase: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The paper's peaks: (X (n, d), y (n,), phase of every row (n,)), rows in phase order.
 
     1-D: uniform x in [c − 0.2, c + 0.2] around each centre, y = Σ exp(−300(x − c)²).
@@ -114,7 +114,7 @@ def continual(
     y=None,
     phase=None,
     *,
-    task: str = "peaks1d",
+    task: str | None = None,
     budget: Budget = BUDGET,
     test_fraction: float = 0.3,
     grid_points: int = 201,
@@ -134,8 +134,9 @@ def continual(
         Target.
     phase : array_like of int, shape (n,), optional
         Phase 0…P−1 of every row (e.g. from `phases_by_column`).
-    task : {"peaks1d", "peaks2d"}
-        The built-in task when X is None.
+    task : {"peaks1d", "peaks2d", "data"}, optional
+        Which task X, y, phase hold (their curves are drawn on a grid for the peaks, along the
+        held-out rows for "data"); default "peaks1d" without X (generated here), "data" with X.
     budget : Budget
         Training per phase, the same for both models (default: step-bound, deterministic).
     test_fraction : float
@@ -154,12 +155,11 @@ def continual(
         and each model's prediction after each phase; `regions` ([lo, hi] of the first input
         per phase); `task`, `phases`, `budget`, `seed`, `stopped`.
     """
+    task = task or ("peaks1d" if X is None else "data")
+    if task not in (*TASKS, "data") or (X is None and task == "data"):
+        raise ConfigError(f"unknown task {task!r} without data; use one of {', '.join(TASKS)}")
     if X is None:
-        if task not in TASKS:
-            raise ConfigError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
         X, y, phase = peaks(task, seed=seed)
-    else:
-        task = "data"
     X, y = as_xy(X, y)
     phase = np.asarray(phase, dtype=int).reshape(-1)
     P = int(phase.max()) + 1 if len(phase) else 0
