@@ -85,12 +85,12 @@ def _table(args: argparse.Namespace):
 def _compare(args: argparse.Namespace) -> int:
     _threads(args)
     from kan_core.engine.budget import Budget
-    from kan_core.experiments.compare import compare
+    from kan_core.experiments.compare import KAN_SIZES, MLP_SIZES, compare
 
     ds = _table(args)
     tick, close = _progress("compare")
     res = compare(
-        ds.X, ds.y, kan_sizes=args.kan, mlp_sizes=args.mlp, budget=Budget(seconds=args.seconds),
+        ds.X, ds.y, kan_sizes=args.kan or KAN_SIZES, mlp_sizes=args.mlp or MLP_SIZES, budget=Budget(seconds=args.seconds),
         rmse_target=args.rmse, seed=args.seed, callback=tick,
     )  # fmt: skip
     close()

@@ -54,7 +54,7 @@ def test_budgeted_training_is_deterministic_and_keeps_the_best_validation_weight
         m.set_normalization(X[:150], y[:150])
         seen = []
         rep = train_budgeted(
-            m, X[:150], y[:150], X[150:], y[150:], STEPS, callback=lambda s, mt: seen.append(mt)
+            m, X[:150], y[:150], X[150:], y[150:], STEPS, callback=lambda s, mt, seen=seen: seen.append(mt)
         )
         runs.append((rep, [p.detach().clone() for p in m.parameters()]))
     (a, wa), (b, wb) = runs
