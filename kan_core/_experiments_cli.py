@@ -89,10 +89,17 @@ def _compare(args: argparse.Namespace) -> int:
 
     ds = _table(args)
     tick, close = _progress("compare")
+    kan, mlp, budget = args.kan or KAN_SIZES, args.mlp or MLP_SIZES, Budget(seconds=args.seconds)
     res = compare(
-        ds.X, ds.y, kan_sizes=args.kan or KAN_SIZES, mlp_sizes=args.mlp or MLP_SIZES, budget=Budget(seconds=args.seconds),
-        rmse_target=args.rmse, seed=args.seed, callback=tick,
-    )  # fmt: skip
+        ds.X,
+        ds.y,
+        kan_sizes=kan,
+        mlp_sizes=mlp,
+        budget=budget,
+        rmse_target=args.rmse,
+        seed=args.seed,
+        callback=tick,
+    )
     close()
     res["data"] = {"target": ds.target, "features": ds.features, "rows": len(ds.y)}
     print(f"{len(ds.y)} rows, {args.seconds:g} s per model, seed {args.seed}, {res['threads']} thread(s)")

@@ -57,7 +57,8 @@ def test_the_engine_does_not_need_sympy_pandas_or_io():
 
 
 def test_the_experiments_import_neither_plotly_nor_pandas():
-    code = "import sys, kan_core.experiments; print(sorted(m for m in sys.modules if m.startswith(('plotly', 'pandas'))))"
+    names = "('plotly', 'pandas', 'streamlit')"
+    code = f"import sys, kan_core.experiments; print(sorted(m for m in sys.modules if m.startswith({names})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
