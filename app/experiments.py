@@ -106,7 +106,8 @@ def table(result: dict) -> pd.DataFrame:
             if kind == "compare":
                 sc = got["scaling"]
                 for m in got["models"]:
-                    row = {"model": fam.upper(), "widths": str(m["widths"]), "params": m["params"]}
+                    grid = f" G{m['grid']}" if m.get("grid") else ""
+                    row = {"model": fam.upper(), "widths": f"{m['widths']}{grid}", "params": m["params"]}
                     row |= _cells(m, ("train_rmse", "val_rmse", "test_rmse", "seconds", "lr", "status"))
                     row["α (family)"] = sc["alpha"] if sc else np.nan
                     rows.append(row)

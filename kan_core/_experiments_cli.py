@@ -107,7 +107,8 @@ def _compare(args: argparse.Namespace) -> int:
     for kind in ("kan", "mlp"):
         for m in res[kind]["models"]:
             steps = f"{m['steps']['adam']}+{m['steps']['lbfgs']}"
-            row = f"{kind.upper():6s} {str(m['widths']):>16s} {m['params']:7d} {m['test_rmse']:10.4g}"
+            label = f"{m['widths']}" + (f" G{m['grid']}" if m.get("grid") else "")
+            row = f"{kind.upper():6s} {label:>16s} {m['params']:7d} {m['test_rmse']:10.4g}"
             print(f"{row} {m['seconds']:8.1f} {steps:>9s}")
     for kind in ("kan", "mlp"):
         sc, sm = res[kind]["scaling"], res[kind]["smallest"]

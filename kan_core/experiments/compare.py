@@ -151,7 +151,8 @@ def compare(
             rep = train_budgeted(model, Xtr, ytr, t["X"][val], t["y"][val], budget, callback=cb, stop=stop)
             rep["test_rmse"] = rmse(model, t["X"][test], t["y"][test])
             widths = model.spec if kind == "kan" else model.widths
-            models.append({"widths": widths, "params": model.n_params(), **rep})
+            grid = size[1] if kind == "kan" else None
+            models.append({"widths": widths, "grid": grid, "params": model.n_params(), **rep})
             progress.report(family=kind, model=i, models=len(sizes), phase="done", **rep)
         params = [m["params"] for m in models]
         out[kind] = {
