@@ -21,6 +21,9 @@ pages = [
     st.Page("app/pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("app/pages/network.py", title="Network", icon=":material/hub:"),
     st.Page("app/pages/formula.py", title="Formula", icon=":material/functions:"),
+    st.Page("app/pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("app/pages/continual.py", title="Continual learning", icon=":material/timeline:"),
+    st.Page("app/pages/pde.py", title="Solve a PDE", icon=":material/grid_on:"),
 ]
 page = st.navigation(pages)
 s = studio()

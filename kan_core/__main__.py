@@ -1,4 +1,4 @@
-"""Command line: `python -m kan_core functions | datasets | inspect SESSION | discover DATA.csv …`."""
+"""Command line: `python -m kan_core functions | datasets | inspect | discover | bench | compare | …`."""
 
 from __future__ import annotations
 
@@ -256,6 +256,10 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=_out, required=True, help="JSON report; a Markdown table goes next to it (.md)"
     )
     b.set_defaults(run=_bench)
+    from kan_core._experiments_cli import add_parsers
+
+    types = {"seed": _seed, "budget": _budget, "positive": _positive, "out": _out, "names": _names}
+    add_parsers(sub, types | {"nonnegative": _nonnegative})
     args = ap.parse_args(argv)
     try:
         return args.run(args)

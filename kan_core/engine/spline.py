@@ -84,7 +84,10 @@ class _UniformFeaturesT(torch.autograd.Function):
     Each term is one element-wise pass over contiguous memory (no scatter, no recursion), values
     stay O(c^k) so float32 loses nothing, and out-of-range inputs get exactly 0. The last row
     holds b(x) so that the layer contracts spline and base with a single matmul. The derivative
-    is formed while the terms are in cache, and only it is kept for the backward.
+    is formed while the terms are in cache, and only it is kept for the backward. That backward
+    is itself differentiable: under `create_graph=True` (grad mode on during the backward) it
+    rebuilds the derivative from x with plain torch operations, so second derivatives (a PDE's
+    Laplacian through the network, KAN paper arXiv:2404.19756 Sec. 3.4) are exact.
     """
 
     @staticmethod
@@ -110,14 +113,36 @@ class _UniformFeaturesT(torch.autograd.Function):
         out[n_basis] = value(xt)
         if need_grad and slope is not None:
             # slope ∝ −dM/d|t| ≥ 0 (B-splines fall away from their centre), so dM/dt ∝ −copysign.
-            ctx.save_for_backward(torch.copysign(slope, t), derivative(xt), scale * -k)
+            ctx.save_for_backward(torch.copysign(slope, t), derivative(xt), scale * -k, xt, scale, offsets)
+            ctx.k, ctx.base = k, base
         return out
 
     @staticmethod
     def backward(ctx, grad):  # noqa: D102
-        slope, dbase, scale = ctx.saved_tensors
-        grad_x = (grad[:-1] * slope).sum(0).mul_(scale).addcmul_(grad[-1], dbase)
+        slope, dbase, kscale, xt, scale, offsets = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            # backward(create_graph=True), e.g. a PDE residual needing ∂²u/∂x²: the slope above was
+            # formed without a graph, so rebuild it from x with differentiable operations.
+            slope, dbase = _slope(xt, scale, offsets, ctx.k, ctx.base)
+            return (grad[:-1] * slope).sum(0) * kscale + grad[-1] * dbase, None, None, None, None
+        grad_x = (grad[:-1] * slope).sum(0).mul_(kscale).addcmul_(grad[-1], dbase)
         return grad_x, None, None, None, None
+
+
+def _slope(xt, scale, offsets, k: int, base: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The derivative terms of `_UniformFeaturesT` (slope (G+k, in, B), b'(x) (in, B)) from plain
+    differentiable torch operations, so that gradients of gradients exist (any order)."""
+    alpha, weights = _terms(k)
+    c = (k + 1) / 2
+    t = offsets + xt.unsqueeze(0) * scale
+    d = t.abs()
+    slope = None
+    for i, w in enumerate(weights):
+        r = torch.relu(alpha * (c - i) - d)
+        g = r.pow(k - 1) if k > 1 else (r > 0).to(r.dtype)
+        slope = w * g if slope is None else slope + w * g
+    # slope·sign(t), not copysign: copysign's own backward divides by its input (NaN at slope 0)
+    return slope * torch.sign(t), BASE_FUNCTIONS[base][1](xt)
 
 
 def uniform_position(knots: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:

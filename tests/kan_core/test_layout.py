@@ -21,6 +21,7 @@ FORBIDDEN = {
     "engine": ("kan_core.symbolic", "kan_core.discovery", "kan_core.io"),
     "symbolic": ("kan_core.discovery", "kan_core.io"),
     "io": ("kan_core.discovery",),
+    "experiments": ("kan_core.symbolic", "kan_core.discovery", "kan_core.io", "streamlit"),
 }
 
 
@@ -51,6 +52,13 @@ def test_imports_only_go_downward(layer):
 def test_the_engine_does_not_need_sympy_pandas_or_io():
     banned = "('pandas', 'kan_core.io', 'kan_core.discovery', 'kan_core.symbolic')"
     code = f"import sys, kan_core.engine; print(sorted(m for m in sys.modules if m.startswith({banned})))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_the_experiments_import_neither_plotly_nor_pandas():
+    names = "('plotly', 'pandas', 'streamlit')"
+    code = f"import sys, kan_core.experiments; print(sorted(m for m in sys.modules if m.startswith({names})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
