@@ -91,117 +91,141 @@ def train_budgeted(
         lr_search ({lr: val_rmse}), steps (Adam and LBFGS), seconds (wall clock), status
         ("completed", "early-stopped", "out of time" or "stopped").
     """
-    budget.validate()
-    t0 = time.perf_counter()
-    total = budget.seconds if budget.seconds is not None else math.inf
-    params = [p for p in model.parameters() if p.requires_grad]
-    scale = model.out_scale
+    return _BudgetRun(model, (X, y), (X_val, y_val), budget, callback, stop).run()
 
-    def loss_on(xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
-        return torch.mean(((model(xb) - yb) / scale) ** 2)
 
-    def rmse(xb: torch.Tensor, yb: torch.Tensor) -> float:
+class _BudgetRun:
+    """One `train_budgeted` call: learning-rate search, Adam, LBFGS, best-validation weights."""
+
+    def __init__(self, model: nn.Module, train, val, budget: Budget, callback, stop) -> None:
+        budget.validate()
+        self.model, self.budget, self.callback, self.stop = model, budget, callback, stop
+        (self.X, self.y), (self.X_val, self.y_val) = train, val
+        self.t0 = time.perf_counter()
+        self.total = budget.seconds if budget.seconds is not None else math.inf
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.step = 0
+        self.best_val, self.best_state = math.inf, _state(model)
+
+    def loss_on(self, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """Mean squared error in standardised units (what is optimised)."""
+        scale: torch.Tensor = self.model.out_scale  # type: ignore[assignment]
+        return torch.mean(((self.model(xb) - yb) / scale) ** 2)
+
+    def rmse(self, xb: torch.Tensor, yb: torch.Tensor) -> float:
+        """RMSE in the target's units."""
         with torch.no_grad():
-            return math.sqrt(torch.mean((model(xb) - yb) ** 2).item())
+            return math.sqrt(torch.mean((self.model(xb) - yb) ** 2).item())
 
-    def stopped() -> bool:
-        return stop is not None and stop.is_set()
+    def stopped(self) -> bool:
+        """Whether a stop was requested."""
+        return self.stop is not None and self.stop.is_set()
 
-    step, status = 0, "completed"
-    best = {"val": math.inf, "state": _state(model)}
+    def late(self, deadline: float) -> bool:
+        """Whether `deadline` seconds since the start have passed."""
+        return time.perf_counter() - self.t0 > deadline
 
-    def check(phase: str, lr: float) -> bool:
+    def check(self, phase: str, lr: float) -> bool:
         """Record the validation error; True when it improved by 0.1% or more."""
-        val = rmse(X_val, y_val)
+        val = self.rmse(self.X_val, self.y_val)
         val = val if math.isfinite(val) else math.inf
-        improved = val < best["val"] * 0.999
-        if val < best["val"]:
-            best["val"], best["state"] = val, _state(model)
-        if callback is not None:
-            tr = rmse(X, y)
-            callback(step, {"phase": phase, "lr": lr, "train_rmse": tr, "val_rmse": val})
+        improved = val < self.best_val * 0.999
+        if val < self.best_val:
+            self.best_val, self.best_state = val, _state(self.model)
+        if self.callback is not None:
+            tr = self.rmse(self.X, self.y)
+            self.callback(self.step, {"phase": phase, "lr": lr, "train_rmse": tr, "val_rmse": val})
         return improved
 
-    def adam(lr: float, steps: int, deadline: float, phase: str) -> str:
-        nonlocal step
-        opt = torch.optim.Adam(params, lr=lr)
+    def adam(self, lr: float, steps: int, deadline: float, phase: str) -> str:
+        """Adam steps until done, stopped, out of time, diverged or (phase "adam") early-stopped."""
+        opt = torch.optim.Adam(self.params, lr=lr)
         waited = 0
         for i in range(1, steps + 1):
-            if stopped():
+            if self.stopped():
                 return "stopped"
-            if time.perf_counter() - t0 > deadline:
+            if self.late(deadline):
                 return "out of time"
             opt.zero_grad(set_to_none=True)
-            loss = loss_on(X, y)
+            loss = self.loss_on(self.X, self.y)
             if not torch.isfinite(loss):
                 return "diverged"
             loss.backward()
             opt.step()
-            step += 1
-            if i % budget.eval_every == 0 or i == steps:
-                waited = 0 if check(phase, lr) else waited + 1
-                if phase == "adam" and waited >= budget.patience:
+            self.step += 1
+            if i % self.budget.eval_every == 0 or i == steps:
+                waited = 0 if self.check(phase, lr) else waited + 1
+                if phase == "adam" and waited >= self.budget.patience:
                     return "early-stopped"
         return "completed"
 
-    # 1. learning-rate search: every rate starts from the same weights
-    start, trials = _state(model), {}
-    for n, lr in enumerate(budget.lrs):
-        model.load_state_dict(start)
-        best["val"] = math.inf
-        adam(lr, budget.search_steps, 0.2 * total * (n + 1) / len(budget.lrs), "search")
-        trials[lr] = rmse(X_val, y_val)
-        if stopped():
-            break
-    ok = {lr: v for lr, v in trials.items() if math.isfinite(v)}
-    lr = min(ok, key=ok.get) if ok else min(budget.lrs)
-    model.load_state_dict(start)
-    best["val"], best["state"] = math.inf, start
-    step = 0
-    # 2. Adam with the chosen rate
-    status = adam(lr, budget.adam_steps, 0.6 * total, "adam") if not stopped() else "stopped"
-    adam_steps = step
-    # 3. LBFGS from the best Adam weights
-    model.load_state_dict(best["state"])
-    if status not in ("stopped",) and budget.lbfgs_steps:
-        opt = torch.optim.LBFGS(params, lr=1.0, max_iter=10, history_size=20, line_search_fn="strong_wolfe")
+    def search_lr(self) -> tuple[float, dict[float, float]]:
+        """1. Every rate trains briefly from the same weights; the best validation error wins."""
+        start, trials = _state(self.model), {}
+        lrs = self.budget.lrs
+        for n, lr in enumerate(lrs):
+            self.model.load_state_dict(start)
+            self.best_val = math.inf
+            self.adam(lr, self.budget.search_steps, 0.2 * self.total * (n + 1) / len(lrs), "search")
+            trials[lr] = self.rmse(self.X_val, self.y_val)
+            if self.stopped():
+                break
+        ok = {lr: v for lr, v in trials.items() if math.isfinite(v)}
+        self.model.load_state_dict(start)
+        self.best_val, self.best_state, self.step = math.inf, start, 0
+        return (min(ok, key=lambda r: ok[r]) if ok else min(lrs)), trials
 
-        def closure() -> torch.Tensor:
-            if stopped():
+    def lbfgs(self) -> str:
+        """3. LBFGS from the best Adam weights, with early stopping on validation."""
+        opt = torch.optim.LBFGS(
+            self.params, lr=1.0, max_iter=10, history_size=20, line_search_fn="strong_wolfe"
+        )
+
+        def closure() -> float:
+            if self.stopped():
                 raise _Stopped
             opt.zero_grad(set_to_none=True)
-            loss = loss_on(X, y)
+            loss = self.loss_on(self.X, self.y)
             loss.backward()
-            return loss
+            return loss  # type: ignore[return-value]  # LBFGS takes the tensor
 
-        waited, status = 0, "completed"
-        for _ in range(budget.lbfgs_steps):
-            if stopped():
-                status = "stopped"
-                break
-            if time.perf_counter() - t0 > total:
-                status = "out of time"
-                break
+        waited = 0
+        for _ in range(self.budget.lbfgs_steps):
+            if self.stopped():
+                return "stopped"
+            if self.late(self.total):
+                return "out of time"
             try:
                 opt.step(closure)
             except _Stopped:
-                status = "stopped"
-                break
-            step += 1
-            if not all(bool(torch.isfinite(p).all()) for p in params):
-                status = "diverged"
-                break
-            waited = 0 if check("lbfgs", 1.0) else waited + 1
-            if waited >= budget.patience // 3:
-                status = "early-stopped"
-                break
-    model.load_state_dict(best["state"])
-    return {
-        "train_rmse": rmse(X, y),
-        "val_rmse": rmse(X_val, y_val),
-        "lr": lr,
-        "lr_search": {str(k): v for k, v in trials.items()},
-        "steps": {"adam": adam_steps, "lbfgs": step - adam_steps},
-        "seconds": time.perf_counter() - t0,
-        "status": status,
-    }
+                return "stopped"
+            self.step += 1
+            if not all(bool(torch.isfinite(p).all()) for p in self.params):
+                return "diverged"
+            waited = 0 if self.check("lbfgs", 1.0) else waited + 1
+            if waited >= self.budget.patience // 3:
+                return "early-stopped"
+        return "completed"
+
+    def run(self) -> dict:
+        """The three phases; the weights with the best validation error are left in the model."""
+        lr, trials = self.search_lr()
+        status = (
+            self.adam(lr, self.budget.adam_steps, 0.6 * self.total, "adam")
+            if not self.stopped()
+            else "stopped"
+        )
+        adam_steps = self.step
+        self.model.load_state_dict(self.best_state)
+        if status != "stopped" and self.budget.lbfgs_steps:
+            status = self.lbfgs()
+        self.model.load_state_dict(self.best_state)
+        return {
+            "train_rmse": self.rmse(self.X, self.y),
+            "val_rmse": self.rmse(self.X_val, self.y_val),
+            "lr": lr,
+            "lr_search": {str(k): v for k, v in trials.items()},
+            "steps": {"adam": adam_steps, "lbfgs": self.step - adam_steps},
+            "seconds": time.perf_counter() - self.t0,
+            "status": status,
+        }

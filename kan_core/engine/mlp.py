@@ -38,6 +38,12 @@ class MLP(nn.Module):
     is called, exactly as `KAN` does, so both families see the same standardised problem.
     """
 
+    # Buffers (registered in __init__), declared for type checkers.
+    in_shift: torch.Tensor
+    in_scale: torch.Tensor
+    out_shift: torch.Tensor
+    out_scale: torch.Tensor
+
     def __init__(self, widths: Sequence[int], seed: int = 0, device: str | torch.device = "auto"):
         super().__init__()
         try:

@@ -136,11 +136,10 @@ def _slope(xt, scale, offsets, k: int, base: str) -> tuple[torch.Tensor, torch.T
     c = (k + 1) / 2
     t = offsets + xt.unsqueeze(0) * scale
     d = t.abs()
-    slope = None
+    slope = torch.zeros_like(t)
     for i, w in enumerate(weights):
         r = torch.relu(alpha * (c - i) - d)
-        g = r.pow(k - 1) if k > 1 else (r > 0).to(r.dtype)
-        slope = w * g if slope is None else slope + w * g
+        slope = slope + w * (r.pow(k - 1) if k > 1 else (r > 0).to(r.dtype))
     # slope·sign(t), not copysign: copysign's own backward divides by its input (NaN at slope 0)
     return slope * torch.sign(t), BASE_FUNCTIONS[base][1](xt)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -41,7 +42,7 @@ def split(n: int, fractions: tuple[float, ...], seed: int) -> list[np.ndarray]:
     return out
 
 
-def tensor(a: np.ndarray, model: torch.nn.Module) -> torch.Tensor:
+def tensor(a: np.ndarray, model: Any) -> torch.Tensor:
     """A float tensor on the model's device and dtype; 1-D targets become (n, 1)."""
     t = torch.tensor(np.asarray(a), dtype=model.dtype, device=model.device)  # a copy: inputs may be read-only
     return t[:, None] if t.ndim == 1 else t

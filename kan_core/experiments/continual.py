@@ -77,8 +77,10 @@ def peaks(task: str, n_per_phase: int = 300, seed: int = 0) -> tuple[np.ndarray,
 
 def _peak_values(X: np.ndarray) -> np.ndarray:
     if X.shape[1] == 1:
-        return sum(np.exp(-300 * (X[:, 0] - c) ** 2) for c in CENTERS)
-    return sum(np.exp(-10 * ((X[:, 0] - c) ** 2 + (X[:, 1] - d) ** 2)) for c, d in zip(CENTERS, CENTERS_Y))
+        return np.sum([np.exp(-300 * (X[:, 0] - c) ** 2) for c in CENTERS], axis=0)
+    return np.sum(
+        [np.exp(-10 * ((X[:, 0] - c) ** 2 + (X[:, 1] - d) ** 2)) for c, d in zip(CENTERS, CENTERS_Y)], axis=0
+    )
 
 
 def phases_by_column(X, y, column: int, phases: int = 5) -> np.ndarray:
@@ -170,8 +172,8 @@ def continual(
     val = ~held & (rng.random(len(y)) < 0.2)
     train = ~held & ~val
     if task == "data":  # the held-out rows along the sort column (put first by the caller)
-        rows = np.flatnonzero(held)[np.argsort(X[held, 0], kind="stable")]
-        grid, xs, truth = X[rows], X[rows, 0], y[rows]
+        order = np.flatnonzero(held)[np.argsort(X[held, 0], kind="stable")]
+        grid, xs, truth = X[order], X[order, 0], y[order]
     else:
         xs = np.linspace(X[:, 0].min(), X[:, 0].max(), grid_points)
         path = 0.5 * np.cos(2.5 * np.pi * (xs + 0.8))  # a line through every 2-D peak
@@ -197,7 +199,8 @@ def continual(
         for p in range(P):
             if progress.stopped:
                 break
-            rows, vrows = _rows(train & (phase == p)), _rows(val & (phase == p))
+            rows = _rows(train & (phase == p))
+            vrows = _rows(val & (phase == p))
             vrows = vrows if len(vrows) else rows
             cb = progress.inner(family=name, phase_index=p, phases=P)
             rep = train_budgeted(

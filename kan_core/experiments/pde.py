@@ -40,7 +40,7 @@ def laplacian(fn, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     x = x.detach().requires_grad_(True)
     u = fn(x).reshape(-1)
     (g,) = torch.autograd.grad(u.sum(), x, create_graph=True)
-    lap = 0
+    lap = torch.zeros_like(u)
     for i in range(x.shape[1]):
         (gi,) = torch.autograd.grad(g[:, i].sum(), x, create_graph=True)
         lap = lap + gi[:, i]

@@ -110,6 +110,8 @@ def _result():
     sc.add(sp.Float(1.5) * v + sp.Float(0.25), "line")
     front, best, metrics = sc.select()
     res = SimpleNamespace(
+        verdict="law",
+        verdict_reason="held-out R² 1",
         symbols=[v],
         variables=["v [m/s]"],
         target="y",
@@ -144,6 +146,8 @@ def test_json_report_has_the_documented_keys_and_round_trips():
         "format_version",
         "target",
         "variables",
+        "verdict",
+        "verdict_reason",
         "best",
         "pareto",
         "routes",
@@ -153,6 +157,7 @@ def test_json_report_has_the_documented_keys_and_round_trips():
         "versions",
     }
     assert report["format"] == FORMAT and report["format_version"] == 1
+    assert report["verdict"] == res.verdict and report["verdict_reason"] == res.verdict_reason
     assert report["variables"] == [{"name": "v [m/s]", "symbol": "v_m_s"}]
     assert report["best"]["metrics"]["n_val"] == 6 and report["best"]["route"] == "line"
     assert [p["route"] for p in report["pareto"]] == ["constant", "line"]
