@@ -34,6 +34,12 @@ class Fn:
 
 
 _POS = (0.0, math.inf)
+
+
+def _real_cbrt(x: sp.Expr) -> sp.Expr:
+    return sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3)
+
+
 _UNIT = (-1.0, 1.0)
 
 FUNCTIONS: dict[str, Fn] = {
@@ -65,6 +71,8 @@ FUNCTIONS: dict[str, Fn] = {
         Fn("sign", torch.sign, sp.sign, 4, free="b"),
         Fn("sinh", torch.sinh, sp.sinh, 3),
         Fn("cosh", torch.cosh, sp.cosh, 3),
+        # The real cube root, odd and finite for negative arguments (x^(1/3) is complex there).
+        Fn("cbrt", lambda x: torch.sign(x) * x.abs() ** (1 / 3), _real_cbrt, 3, free="b"),
     ]
 }
 

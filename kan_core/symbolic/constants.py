@@ -111,7 +111,8 @@ class ConstantFit:
                 return r
 
             try:
-                best = least_squares(res, self.values[free], method="trf", max_nfev=max_nfev).x
+                with np.errstate(all="ignore"):  # trial constants may overflow: the fit steps back
+                    best = least_squares(res, self.values[free], method="trf", max_nfev=max_nfev).x
             except _Late:  # a big formula late in the budget: the best constants so far will do
                 best = seen[1]
             trial = self.values.copy()

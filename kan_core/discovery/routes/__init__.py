@@ -1,6 +1,6 @@
 """Discovery routes, each turning one `Problem` (training rows, symbols, deadline, …) into
 candidate formulas. `plans` lists the ones to try for a table, in order: the direct searches
-(one_variable, single_index, polynomial), then the KAN architectures (kan). A route imports
+(one_variable, sums, polynomial, single_index), then the KAN architectures (kan). A route imports
 nothing from `kan_core.discovery.search`: what it needs arrives in the Problem.
 """
 
@@ -13,12 +13,21 @@ from kan_core.discovery.routes.kan import ARCHITECTURES, log_route, network_rout
 from kan_core.discovery.routes.one_variable import one_variable
 from kan_core.discovery.routes.polynomial import sparse_polynomial
 from kan_core.discovery.routes.single_index import index_route
+from kan_core.discovery.routes.sums import power_sums, sinusoids
 
 __all__ = ["Found", "Problem", "Route", "Settings", "plans"]
 
 
 def _one_variable(p: Problem) -> Found:
     return [(expr, None) for expr in one_variable(p.X[:, 0], p.y, p.symbols[0], p.functions)]
+
+
+def _power_sum(p: Problem) -> Found:
+    return [(expr, None) for expr in power_sums(p.X[:, 0], p.y, p.symbols[0], p.deadline)]
+
+
+def _sinusoids(p: Problem) -> Found:
+    return [(expr, None) for expr in sinusoids(p.X[:, 0], p.y, p.symbols[0], p.deadline)]
 
 
 def _polynomial(p: Problem) -> Found:
@@ -36,6 +45,9 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
     direct: list[tuple[str, Route]] = []  # the specific searches, cheapest and most specific first
     if d == 1:
         direct.append(("one-variable", _one_variable))
+        if positive:
+            direct.append(("power sum", _power_sum))
+        direct.append(("sinusoids", _sinusoids))
     if 1 < d <= settings.max_poly_inputs:  # milliseconds, and exact for sums of products: first
         direct.append(("polynomial", _polynomial))
     if logs:  # positive data: products of powers
