@@ -20,6 +20,7 @@ class Settings:
     train_rows: int = 600  # networks train on at most this many rows; formulas refit on all
     max_index_inputs: int = 8  # single-index: BFGS over d directions and d² screened pairs
     max_poly_inputs: int = 7  # polynomial: terms grow as d²
+    max_rational_inputs: int = 4  # rational: 2·(d+1)(d+2)/2 columns, eliminated one at a time
     train_share: float = 0.7  # a KAN route trains for this share of its time, then snaps
     grid: int = 5  # first grid of a route's network
     refined_grid: int = 10  # grid after the first fit (a finer spline, same function)
