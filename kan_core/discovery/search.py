@@ -16,6 +16,7 @@ import torch
 
 from kan_core.discovery.pareto import Candidate, Scorer, verdict
 from kan_core.discovery.routes import Problem, plans
+from kan_core.discovery.routes.polynomial import difference_form
 from kan_core.discovery.screen import duplicate_columns, relevant_columns
 from kan_core.engine.model import KAN
 from kan_core.errors import ConfigError, DataError, KanStudioError
@@ -24,6 +25,7 @@ from kan_core.symbolic.constants import fit_formula
 from kan_core.symbolic.formula import evaluate, network_expr, safe_symbols
 
 SIMPLE = 20  # an exact formula up to this complexity ends the search early
+LAST_START = 5.0  # seconds: no route after the first starts with less than this left
 # One route's failure (a formula NumPy cannot evaluate, a singular fit) ends that route only.
 ROUTE_ERRORS = (KanStudioError, ValueError, ArithmeticError, RuntimeError, TypeError)
 # What a route may raise by design: our own errors and numerical failures — NumPy/SciPy signal a
@@ -216,6 +218,8 @@ def discover(
         elapsed = time.perf_counter() - start
         if elapsed > 0.8 * seconds or (stop_event is not None and stop_event.is_set()):
             break
+        if i and seconds - elapsed < min(LAST_START, 0.3 * seconds):
+            break  # too little left for a route to finish: starting one would overrun the budget
         if callback:
             callback({"route": name, "done": i, "total": len(todo), "elapsed": elapsed})
         deadline = min(end, time.perf_counter() + max(5.0, (end - time.perf_counter()) / 2))
@@ -343,6 +347,9 @@ def _run_route(name: str, run, p: Problem, sc: Scorer) -> dict:
             fitted = fit_formula(expr, p.symbols, p.X, p.y, deadline=p.deadline, refit_until=refit_by)
             for variant in [fitted.expr, *fitted.steps]:
                 sc.add(variant, name, _net_error(variant, p.symbols, p.X, net))
+            shifted = difference_form(fitted.expr, p.symbols)  # (x₁ − x₂)² rather than its expansion
+            if shifted != fitted.expr:
+                sc.add(shifted, name, _net_error(shifted, p.symbols, p.X, net))
             found.append(str(fitted.expr))
     except ROUTE_ERRORS as err:
         if _strict() and not isinstance(err, EXPECTED_ERRORS):

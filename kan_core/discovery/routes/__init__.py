@@ -11,7 +11,7 @@ import numpy as np
 from kan_core.discovery.routes.base import Found, Problem, Route, Settings
 from kan_core.discovery.routes.kan import ARCHITECTURES, log_route, network_route
 from kan_core.discovery.routes.one_variable import one_variable
-from kan_core.discovery.routes.polynomial import sparse_polynomial
+from kan_core.discovery.routes.polynomial import sparse_polynomial, transformed_polynomials
 from kan_core.discovery.routes.rational import sparse_rational
 from kan_core.discovery.routes.single_index import index_route
 from kan_core.discovery.routes.sums import power_sums, sinusoids
@@ -29,6 +29,10 @@ def _power_sum(p: Problem) -> Found:
 
 def _sinusoids(p: Problem) -> Found:
     return [(expr, None) for expr in sinusoids(p.X[:, 0], p.y, p.symbols[0], p.deadline)]
+
+
+def _transformed_polynomial(p: Problem) -> Found:
+    return [(expr, None) for expr in transformed_polynomials(p.X, p.y, p.symbols, p.deadline)]
 
 
 def _rational(p: Problem) -> Found:
@@ -55,13 +59,15 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
         direct.append(("sinusoids", _sinusoids))
     if 1 < d <= settings.max_poly_inputs:  # milliseconds, and exact for sums of products: first
         direct.append(("polynomial", _polynomial))
-    if 1 < d <= settings.max_rational_inputs:  # ratios of sums: 2ab/(a + b), V·S/(K + S)
-        direct.append(("rational", _rational))
     if logs:  # positive data: products of powers
         direct.append(("log-space", log_route([d, 1])))
     if positive and 1 < d <= settings.max_index_inputs:
         # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
         direct.append(("single-index", index_route))
+    if 1 < d <= settings.max_rational_inputs:  # ratios of sums: 2ab/(a + b), V·S/(K + S)
+        direct.append(("rational", _rational))
+    if 1 < d <= settings.max_poly_inputs:  # distances, inverse squares, bell curves: T(y) polynomial
+        direct.append(("polynomial of T(y)", _transformed_polynomial))
     if d == 1:  # after the one-variable search, which covers polynomials in one variable too
         direct.append(("polynomial", _polynomial))
     networks = [

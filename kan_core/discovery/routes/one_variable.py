@@ -18,7 +18,7 @@ FIT_ROWS = 800  # the fits are smooth curves in one variable: a few hundred rows
 Transform = tuple[str, Callable[[np.ndarray], np.ndarray], Callable[[sp.Expr], sp.Expr]]
 
 
-def _transforms(y: np.ndarray) -> list[Transform]:
+def target_transforms(y: np.ndarray) -> list[Transform]:
     """The transforms defined on y's values, with their inverses (the sign kept for even powers)."""
     out: list[Transform] = [("y", lambda v: v, lambda e: e)]
     if not ((y > 0).all() or (y < 0).all()):
@@ -42,7 +42,7 @@ def one_variable(
     step = max(1, len(y) // FIT_ROWS)
     x, y = x[::step], y[::step]
     scored = []
-    for _, forward, inverse in _transforms(y):
+    for _, forward, inverse in target_transforms(y):
         with np.errstate(all="ignore"):
             t = forward(y)
         if not np.isfinite(t).all() or np.ptp(t) == 0:

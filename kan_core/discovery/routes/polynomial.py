@@ -1,16 +1,24 @@
 """Sparse polynomials: every monomial up to degree 2 (3 for a few variables), then backward
-elimination of the terms the fit does not need. Exact for sums of products (x₁y₁ + x₂y₂ + x₃y₃)."""
+elimination of the terms the fit does not need. Exact for sums of products (x₁y₁ + x₂y₂ + x₃y₃).
+
+`transformed_polynomials` fits them to transforms of the target too (y², 1/y, 1/y², log|y|, …), so
+that a distance √((x₁ − x₂)² + (y₁ − y₂)²), an inverse-square law 1/((x₁ − x₂)² + …) or a bell curve
+centred on another input, exp(−(x − μ)²/s), is a polynomial in disguise."""
 
 from __future__ import annotations
 
 import itertools
 import math
 import time
+from collections.abc import Callable
 
 import numpy as np
 import sympy as sp
 
-MAX_ROWS = 2000
+from kan_core.errors import ModelError
+
+MAX_TERMS = 12  # an inexact polynomial with more terms than this is not returned
+MAX_ROWS = 600  # the elimination solves |terms|² least-squares problems: rows cost time
 
 
 def _terms(d: int) -> list[tuple[int, ...]]:
@@ -21,6 +29,21 @@ def _terms(d: int) -> list[tuple[int, ...]]:
         for combo in itertools.combinations_with_replacement(range(d), deg):
             out.append(tuple(combo.count(i) for i in range(d)))
     return out
+
+
+def drop_smallest(keep: list[int], size: np.ndarray, fits: Callable[[list[int]], bool]) -> list[int]:
+    """`keep` without its k smallest terms (by `size`, one per entry of keep), k as large as
+    bisection finds with `fits(remaining)` still true: one step removes the many round-off terms
+    of an exact fit, so backward elimination starts from the few that matter."""
+    order = [keep[i] for i in np.argsort(size, kind="stable")]
+    lo, hi = 0, len(keep) - 1  # lo terms can go (0 always can); more than hi never
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(sorted(order[mid:])):
+            lo = mid
+        else:
+            hi = mid - 1
+    return sorted(order[lo:])
 
 
 def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], deadline: float) -> sp.Expr:
@@ -40,8 +63,9 @@ def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], de
         r = y - sub @ coef
         return float(r @ r), coef
 
-    full, _ = rss(keep)
+    full, coef = rss(keep)
     limit = max(full * (1 + 2 * math.sqrt(2 / len(y))), 1e-20 * float(np.sum((y - y.mean()) ** 2)))
+    keep = drop_smallest(keep, np.abs(coef[:-1]), lambda cols: rss(cols)[0] <= limit)
     while len(keep) > 1 and time.perf_counter() < deadline:
         trials = []
         for drop in keep:  # one pass is |keep| least-squares fits: seconds for many inputs
@@ -54,8 +78,82 @@ def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], de
         if err > limit:
             break
         keep.remove(drop)
-    coef = rss(keep)[1]
+    err, coef = rss(keep)
+    sst = float(np.sum((y - y.mean()) ** 2)) or 1.0
+    if len(keep) > MAX_TERMS and err > 1e-3 * sst:
+        # A long, inexact sum of monomials is no law, and refitting its many constants would
+        # take the time of the routes that can find one.
+        raise ModelError(f"no sparse polynomial: {len(keep)} terms leave {err / sst:.2g} of the variance")
     expr = sp.Float(coef[-1])
     for c, k in zip(coef, keep):
         expr += sp.Float(c / scale[k]) * sp.Mul(*[s**p for s, p in zip(symbols, terms[k]) if p])
-    return expr
+    return in_differences(expr, symbols)
+
+
+def transformed_polynomials(
+    X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], deadline: float, top: int = 2
+) -> list[sp.Expr]:
+    """T⁻¹(sparse polynomial fitted to T(y)) for the `top` target transforms T under which y is
+    closest to a polynomial (a full least-squares fit's relative error decides; y itself excluded,
+    which the plain polynomial route covers)."""
+    from kan_core.discovery.routes.one_variable import target_transforms
+
+    step = max(1, len(y) // MAX_ROWS)
+    Xs, ys = X[::step], y[::step]
+    terms = _terms(X.shape[1])
+    F = np.stack([np.prod(Xs ** np.array(t), axis=1) for t in terms], 1)
+    A = np.hstack([F / np.abs(F).max(0), np.ones((len(ys), 1))])
+    ranked = []
+    for name, forward, inverse in target_transforms(ys)[1:]:
+        with np.errstate(all="ignore"):
+            t = forward(ys)
+        if not np.isfinite(t).all() or np.ptp(t) == 0:
+            continue
+        r = t - A @ np.linalg.lstsq(A, t, rcond=None)[0]
+        ranked.append((float(r @ r) / float(np.sum((t - t.mean()) ** 2)), name, forward, inverse))
+    ranked.sort(key=lambda item: item[:2])
+    out = []
+    # Only transforms under which y is nearly a polynomial (relative error ≤ 1e-3, noise of a few
+    # percent included) are worth the elimination; otherwise the route costs one fit per transform.
+    for _, _, forward, inverse in [r for r in ranked if r[0] <= 1e-3][:top]:
+        if time.perf_counter() > deadline:
+            break
+        with np.errstate(all="ignore"):
+            out.append(inverse(sparse_polynomial(X, forward(y), symbols, deadline)))
+    return out
+
+
+def in_differences(poly: sp.Expr, symbols: list[sp.Symbol], rel_tol: float = 1e-7) -> sp.Expr:
+    """The polynomial rewritten in differences xᵢ − xⱼ where it depends on the pair only through
+    them (translational symmetry, tested symbolically): x₁² − 2x₁x₂ + x₂² + … becomes (x₁ − x₂)² + ….
+
+    xᵢ is replaced by u + xⱼ; when every term left with xⱼ has a coefficient under `rel_tol` × the
+    largest (round-off of fitted floats), those terms are dropped and u stands for xᵢ − xⱼ.
+    Returns `poly` unchanged when no pair qualifies.
+    """
+    present = [s for s in symbols if s in poly.free_symbols]
+    out, diffs = sp.expand(poly), {}
+    for si, sj in itertools.permutations(present, 2):
+        if si not in out.free_symbols or sj not in out.free_symbols:
+            continue
+        u = sp.Dummy(f"d_{si.name}_{sj.name}")
+        trial = sp.expand(out.subs(si, u + sj))
+        terms = sp.Add.make_args(trial)
+        biggest = max(abs(float(t.as_coeff_Mul()[0])) for t in terms)
+        left = [t for t in terms if sj in t.free_symbols]
+        if all(abs(float(t.as_coeff_Mul()[0])) <= rel_tol * biggest for t in left):
+            out = sp.Add(*[t for t in terms if sj not in t.free_symbols])
+            diffs[u] = si - sj
+    if not diffs:
+        return poly
+    collected = sp.collect(out, list(diffs))
+    return collected.xreplace(diffs)
+
+
+def difference_form(expr: sp.Expr, symbols: list[sp.Symbol]) -> sp.Expr:
+    """`expr` with every polynomial sum inside it rewritten by `in_differences`."""
+
+    def polynomial_sum(e: sp.Expr) -> bool:
+        return bool(e.is_Add) and len(e.free_symbols & set(symbols)) >= 2 and e.is_polynomial(*symbols)
+
+    return expr.replace(polynomial_sum, lambda e: in_differences(e, symbols))

@@ -16,6 +16,8 @@ import time
 import numpy as np
 import sympy as sp
 
+from kan_core.discovery.routes.polynomial import drop_smallest, in_differences
+
 MAX_ROWS = 1000
 
 
@@ -64,12 +66,19 @@ def sparse_rational(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], dead
         return (mse if math.isfinite(mse) else math.inf), c
 
     keep = list(range(A.shape[1]))
-    full, _ = error(keep)
+    full, c_full = error(keep)
     if not math.isfinite(full):
         raise ValueError("no ratio of polynomials with a denominator away from zero fits the data")
     limit = max(full * (1 + 2 * math.sqrt(2 / len(y))), 1e-24 * float(np.var(y) or 1.0))
+    keep = drop_smallest(keep, np.abs(c_full), lambda cols: error(cols)[0] <= limit)
     while len(keep) > 2 and time.perf_counter() < deadline:
-        trials = [(error([c for c in keep if c != drop])[0], drop) for drop in keep]
+        trials = []
+        for drop in keep:
+            if time.perf_counter() > deadline:
+                break
+            trials.append((error([c for c in keep if c != drop])[0], drop))
+        if len(trials) < len(keep):
+            break
         err, drop = min(trials)
         if err > limit:
             break
@@ -81,7 +90,7 @@ def sparse_rational(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], dead
     c = c / c[lead]
     num = sum(sp.Float(c[k]) * _term(terms[k], symbols) for k in keep if k < n_p)
     den = sum(sp.Float(c[k]) * _term(terms[k - n_p], symbols) for k in keep if k >= n_p)
-    return sp.Mul(num, sp.Pow(den, -1))
+    return sp.Mul(in_differences(num, symbols), sp.Pow(in_differences(den, symbols), -1))
 
 
 def _term(exps: tuple[int, ...], symbols: list[sp.Symbol]) -> sp.Expr:

@@ -23,6 +23,7 @@ from scipy.optimize import least_squares
 from scipy.signal import lombscargle
 
 FIT_ROWS = 800
+MIN_ROWS_PER_CONSTANT = 3
 # The power-sum grid: sixths in [−4, 4] and the integers out to ±12 (0 excluded below).
 EXPONENTS = np.unique(np.round(np.concatenate([np.arange(-24, 25) / 6, np.arange(-12, 13)]), 6))
 MAX_SINES = 3
@@ -47,8 +48,9 @@ def power_sums(x: np.ndarray, y: np.ndarray, symbol: sp.Symbol, deadline: float)
     grid = [p for p in EXPONENTS if p != 0 and np.isfinite(np.exp(p * logx)).all()]
     ones = np.ones_like(x)
     singles = sorted((_linear(np.column_stack([np.exp(p * logx), ones]), y)[1], p) for p in grid)
-    pairs = []
-    for p, q in itertools.combinations(grid, 2):
+    pairs: list[tuple[float, float, float]] = []
+    # Two powers and an offset are 5 constants: on a tiny table they fit anything.
+    for p, q in itertools.combinations(grid, 2) if len(y) >= 5 * MIN_ROWS_PER_CONSTANT else ():
         if time.perf_counter() > deadline:
             break
         F = np.column_stack([np.exp(p * logx), np.exp(q * logx), ones])
