@@ -88,8 +88,8 @@ def sparse_rational(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], dead
     # Scale so that the denominator's highest-degree term (the largest, among equals) reads 1·term.
     lead = max((k for k in keep if k >= n_p), key=lambda k: (sum(terms[k - n_p]), abs(c[k])))
     c = c / c[lead]
-    num = sum(sp.Float(c[k]) * _term(terms[k], symbols) for k in keep if k < n_p)
-    den = sum(sp.Float(c[k]) * _term(terms[k - n_p], symbols) for k in keep if k >= n_p)
+    num = sp.Add(*[sp.Float(c[k]) * _term(terms[k], symbols) for k in keep if k < n_p])
+    den = sp.Add(*[sp.Float(c[k]) * _term(terms[k - n_p], symbols) for k in keep if k >= n_p])
     return sp.Mul(in_differences(num, symbols), sp.Pow(in_differences(den, symbols), -1))
 
 

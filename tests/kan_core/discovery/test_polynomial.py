@@ -27,3 +27,35 @@ def test_noise_keeps_the_true_terms_and_drops_the_rest():
     expr = sp.expand(sparse_polynomial(X, y, syms, float("inf")))
     assert abs(float(expr.coeff(a, 2)) - 3) < 0.01 and abs(float(expr.coeff(b).coeff(c)) + 1) < 0.01
     assert len(sp.Add.make_args(expr)) <= 5  # of 19 monomials (degree 3 in 3 variables)
+
+
+def test_distances_and_bell_curves_are_polynomials_of_a_transformed_target():
+    import time
+
+    from kan_core.discovery.routes.polynomial import difference_form, transformed_polynomials
+
+    X = np.random.default_rng(5).uniform(-2, 2, (400, 4))
+    x1, y1, x2, y2 = syms = sp.symbols("x1 y1 x2 y2")
+    cases = [
+        (sp.sqrt((x1 - x2) ** 2 + (y1 - y2) ** 2), "a distance in the plane"),
+        (3 / ((x1 - x2) ** 2 + (y1 - y2) ** 2 + sp.Rational(1, 2)), "a softened inverse square"),
+        (2 * sp.exp(-((x1 - x2) ** 2) * sp.Rational(5, 4)), "a bell curve centred on another input"),
+    ]
+    for law, kind in cases:
+        y = sp.lambdify(syms, law, "numpy")(*X.T)
+        found = transformed_polynomials(X, y, list(syms), time.perf_counter() + 20)
+        pred = sp.lambdify(syms, found[0], "numpy")(*X.T)
+        assert np.max(np.abs(pred - y)) < 1e-8 * np.abs(y).max(), kind
+        rounded = difference_form(found[0], list(syms)).xreplace(
+            {f: sp.nsimplify(f, rational=True, tolerance=1e-9) for f in found[0].atoms(sp.Float)}
+        )
+        assert sp.simplify(rounded - law) == 0, (kind, rounded)
+        assert x1 - x2 in sp.preorder_traversal(difference_form(found[0], list(syms))), kind
+
+
+def test_in_differences_leaves_polynomials_without_the_symmetry_alone():
+    from kan_core.discovery.routes.polynomial import in_differences
+
+    a, b = sp.symbols("a b")
+    assert in_differences(a**2 + b**2, [a, b]) == a**2 + b**2
+    assert sp.expand(in_differences(a**2 - 2 * a * b + b**2 + 3, [a, b]) - ((a - b) ** 2 + 3)) == 0
