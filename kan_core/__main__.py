@@ -155,12 +155,35 @@ def _bench(args: argparse.Namespace) -> int:
         tqdm.write(md_row(row), file=sys.stderr)
         bar.update(1)
 
-    rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress)
+    executor = _ray_pool(args.ray)
+    rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress, executor=executor)
     bar.close()
-    summary = summarize(rows, settings) | {"jobs": args.jobs}
+    where = {"jobs": args.jobs} if executor is None else {"ray": args.ray or "local"}
+    summary = summarize(rows, settings) | where
     md = write_report(rows, summary, args.out)
     print(f"{summary_line(summary)}\nwrote {args.out} and {md}")
     return 0
+
+
+def _ray_pool(address: str | None):
+    """None (the local process pool) without --ray; else the Ray executor, Ray checked up front."""
+    if address is None:
+        return None
+    from kan_core.cluster import RayPool, import_ray
+
+    import_ray()  # one line saying how to install it, before any work starts
+    return RayPool(address)
+
+
+def _ray_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        metavar="ADDRESS",
+        help=f"run {what} as Ray tasks: `auto` joins this machine's cluster, host:port a head node, "
+        "no value starts a local Ray instance (needs pip install 'kan-studio[ray]')",
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -246,10 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--samples", type=_positive, default=10_000, help="training points per equation")
     b.add_argument("--seconds", type=_budget, default=60.0, help="time budget per equation (default 60)")
     b.add_argument("--seed", type=_seed, default=0)
-    b.add_argument("--jobs", type=_positive, default=2, help="equations run in parallel (default 2)")
+    b.add_argument(
+        "--jobs",
+        type=_positive,
+        default=2,
+        help="equations run in parallel (default 2; with --ray the cluster's CPUs decide)",
+    )
     b.add_argument(
         "--out", type=_out, required=True, help="JSON report; a Markdown table goes next to it (.md)"
     )
+    _ray_option(b, "each equation")
     b.set_defaults(run=_bench)
     args = ap.parse_args(argv)
     try:
