@@ -1,4 +1,5 @@
-"""Command line: `python -m kan_core functions | datasets | inspect SESSION | discover DATA.csv …`."""
+"""Command line: `python -m kan_core functions | datasets | inspect SESSION | discover DATA.csv | bench
+FORMULAS.csv | discover-many DIR_OR_GLOB | search DATA.csv …`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
+from kan_core.cli_cluster import add_commands, ray_option, ray_pool
 from kan_core.errors import ConfigError, KanStudioError
 from kan_core.errors import printable as shown
 
@@ -155,7 +157,7 @@ def _bench(args: argparse.Namespace) -> int:
         tqdm.write(md_row(row), file=sys.stderr)
         bar.update(1)
 
-    executor = _ray_pool(args.ray)
+    executor = ray_pool(args.ray)
     rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress, executor=executor)
     bar.close()
     where = {"jobs": args.jobs} if executor is None else {"ray": args.ray or "local"}
@@ -163,27 +165,6 @@ def _bench(args: argparse.Namespace) -> int:
     md = write_report(rows, summary, args.out)
     print(f"{summary_line(summary)}\nwrote {args.out} and {md}")
     return 0
-
-
-def _ray_pool(address: str | None):
-    """None (the local process pool) without --ray; else the Ray executor, Ray checked up front."""
-    if address is None:
-        return None
-    from kan_core.cluster import RayPool, import_ray
-
-    import_ray()  # one line saying how to install it, before any work starts
-    return RayPool(address)
-
-
-def _ray_option(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument(
-        "--ray",
-        nargs="?",
-        const="",
-        metavar="ADDRESS",
-        help=f"run {what} as Ray tasks: `auto` joins this machine's cluster, host:port a head node, "
-        "no value starts a local Ray instance (needs pip install 'kan-studio[ray]')",
-    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -278,8 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument(
         "--out", type=_out, required=True, help="JSON report; a Markdown table goes next to it (.md)"
     )
-    _ray_option(b, "each equation")
+    ray_option(b, "each equation")
     b.set_defaults(run=_bench)
+    add_commands(sub, names=_names, budget=_budget, seed=_seed, positive=_positive, out=_out)
     args = ap.parse_args(argv)
     try:
         return args.run(args)

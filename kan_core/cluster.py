@@ -10,9 +10,11 @@ becomes a failed row.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from kan_core.errors import ConfigError
@@ -51,8 +53,18 @@ def connected(address: str | None = None) -> Iterator[Any]:
     if ray.is_initialized():
         yield ray
         return
+    # A local instance's workers import kan_core from where this process does (a checkout, say); a
+    # cluster's nodes need kan-studio installed, the same version.
+    here = str(Path(__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (here, os.environ.get("PYTHONPATH")) if p)
+    runtime_env = None if address else {"env_vars": {"PYTHONPATH": path}}
     try:
-        ray.init(address=address or None, logging_level=logging.WARNING, include_dashboard=False)
+        ray.init(
+            address=address or None,
+            logging_level=logging.WARNING,
+            include_dashboard=False,
+            runtime_env=runtime_env,
+        )
     except (ConnectionError, RuntimeError, ValueError) as err:
         why = (str(err).strip().splitlines() or ["no answer"])[0]
         raise ConfigError(

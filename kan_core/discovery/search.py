@@ -15,7 +15,7 @@ import sympy as sp
 import torch
 
 from kan_core.discovery.pareto import Candidate, Scorer
-from kan_core.discovery.routes import Problem, plans
+from kan_core.discovery.routes import Problem, Settings, plans
 from kan_core.engine.model import KAN
 from kan_core.errors import ConfigError, DataError, KanStudioError
 from kan_core.io.data import prepare
@@ -139,6 +139,8 @@ def discover(
     functions: list[str] | None = None,
     callback: Callable[[dict], None] | None = None,
     stop_event: threading.Event | None = None,
+    routes: list[str] | None = None,
+    settings: Settings | None = None,
 ) -> Result:
     """Find closed-form formulas for `target` from `features` within `seconds`.
 
@@ -171,6 +173,11 @@ def discover(
         Called with {"route", "done", "total", "elapsed"} before each route.
     stop_event : threading.Event, optional
         Ends the search before the next route.
+    routes : list of str, optional
+        Only these routes (names from `kan_core.discovery.routes.plans`: "polynomial",
+        "log-space", "additive", "wide", …), in their usual order; default all that apply.
+    settings : kan_core.discovery.routes.Settings, optional
+        The routes' recipe numbers (first grid, sparsity λ, hidden width of "wide", …).
 
     Returns
     -------
@@ -180,7 +187,7 @@ def discover(
     Raises
     ------
     ConfigError
-        A budget, seed, threshold or function name out of range.
+        A budget, seed, threshold, function or route name out of range.
     DataError
         A table `prepare` refuses, or values beyond ±1e100 / a target with nothing to fit.
     """
@@ -208,8 +215,14 @@ def discover(
     sc = Scorer(X, y, symbols, seed, n_val)
     tr, add = sc.tr, sc.add
     add(sp.Float(float(np.mean(y[tr]))), "constant")
-    routes = []
-    todo = plans(X[tr], y[tr])
+    tried = []  # what each route found, or why it failed
+    settings = settings or Settings()
+    todo = plans(X[tr], y[tr], settings)
+    if routes is not None:
+        known = [name for name, _ in todo]
+        if unknown := [r for r in routes if r not in known] or ([] if routes else ["(none given)"]):
+            raise ConfigError(f"no route {unknown[0]!r} for this table; it has {', '.join(known)}")
+        todo = [(name, run) for name, run in todo if name in routes]
 
     def solve_1d(frame: pd.DataFrame, budget: float) -> sp.Expr:  # the single-index route's g(u)
         return discover(frame, "r", ["u"], seconds=budget, seed=seed, functions=functions).best.expr
@@ -225,7 +238,7 @@ def discover(
         try:
             found, composed = [], None
             problem = Problem(
-                X[tr], y[tr], symbols, seed, deadline, r2_threshold, functions, solve_1d, end=end
+                X[tr], y[tr], symbols, seed, deadline, r2_threshold, functions, solve_1d, settings, end
             )
             for expr, network in run(problem):
                 net = network(X[tr]) if network else None
@@ -236,13 +249,13 @@ def discover(
                 for variant in [fitted.expr, *fitted.steps]:
                     add(variant, name, _net_error(variant, symbols, X[tr], net))
                 found.append(str(fitted.expr))
-            routes.append({"route": name, "seconds": time.perf_counter() - t0, "formula": "; ".join(found)})
+            tried.append({"route": name, "seconds": time.perf_counter() - t0, "formula": "; ".join(found)})
             if composed is not None:  # the snapped network read as a formula: must be ~0
-                routes[-1]["composed_vs_network"] = composed
+                tried[-1]["composed_vs_network"] = composed
         except ROUTE_ERRORS as err:
             if _strict() and not isinstance(err, EXPECTED_ERRORS):
                 raise  # strict mode (tests, benchmark): a route's bug is not a "route failed"
-            routes.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
+            tried.append({"route": name, "seconds": time.perf_counter() - t0, "error": str(err)})
         if sc.exact(SIMPLE):
             break  # exact on held-out data and simple: more routes cannot do better
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
@@ -258,7 +271,7 @@ def discover(
             pass
     pareto, best, metrics = sc.select()
     return Result(
-        names, target, symbols, pareto, best, metrics, routes, time.perf_counter() - start, seed, ds.warnings
+        names, target, symbols, pareto, best, metrics, tried, time.perf_counter() - start, seed, ds.warnings
     )
 
 
