@@ -148,6 +148,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.jobs < 1 or args.samples < 10 or args.seconds <= 0 or args.noise < 0 or args.seed < 0:
         raise ConfigError("need --jobs ≥ 1, --samples ≥ 10, --seconds > 0, --noise ≥ 0 and --seed ≥ 0")
+    executor = ray_pool(args.ray)  # without Ray: one line saying how to install it, before any output
     eqs = read_benchmark(args.formulas, args.ids)
     settings = Settings(samples=args.samples, noise=args.noise, seconds=args.seconds, seed=args.seed)
     bar = tqdm(total=len(eqs), desc="bench", unit="eq", file=sys.stderr, disable=not sys.stderr.isatty())
@@ -157,7 +158,6 @@ def _bench(args: argparse.Namespace) -> int:
         tqdm.write(md_row(row), file=sys.stderr)
         bar.update(1)
 
-    executor = ray_pool(args.ray)
     rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress, executor=executor)
     bar.close()
     where = {"jobs": args.jobs} if executor is None else {"ray": args.ray or "local"}

@@ -5,6 +5,7 @@ front across trials (Ray is optional and imported here only, when a search runs)
 from __future__ import annotations
 
 import math
+import os
 import tempfile
 from collections.abc import Callable
 
@@ -178,10 +179,19 @@ def _tune(data, target, features, trials, seconds, seed, names, storage, progres
             num_samples=trials,
             scheduler=ASHAScheduler(max_t=RUNGS, grace_period=1, reduction_factor=2),
             search_alg=BasicVariantGenerator(random_state=seed),
+            reuse_actors=True,  # a trial's process imports torch once, not once per trial
         ),
         run_config=tune.RunConfig(storage_path=storage, name="search", verbose=0, callbacks=[Reporter()]),
     )
-    results = tuner.fit()
+    old = os.environ.get("RAY_AIR_NEW_OUTPUT")
+    os.environ["RAY_AIR_NEW_OUTPUT"] = "0"  # with verbose=0: no tables of Tune's own (we report)
+    try:
+        results = tuner.fit()
+    finally:
+        if old is None:
+            del os.environ["RAY_AIR_NEW_OUTPUT"]
+        else:
+            os.environ["RAY_AIR_NEW_OUTPUT"] = old
     rows = []
     for i in range(len(results)):
         res = results[i]
