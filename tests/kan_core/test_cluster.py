@@ -30,8 +30,13 @@ FAST_FAILURE = {"health_check_initial_delay_ms": 0, "health_check_period_ms": 50
 @pytest.fixture(scope="module")
 def cluster():
     """A local Ray instance: the head node of a cluster, 2 CPUs (worker nodes join in the last test)."""
-    ray = pytest.importorskip("ray")
-    from ray.cluster_utils import Cluster
+    try:
+        import ray
+        from ray.cluster_utils import Cluster
+    except ImportError:  # CI installs the extra (requirements-dev.txt): there these tests must run
+        if os.environ.get("CI"):
+            pytest.fail("Ray is not installed; CI installs it from requirements-dev.txt")
+        pytest.skip("Ray is not installed (pip install 'kan-studio[ray]')")
 
     system = FAST_FAILURE | {"health_check_failure_threshold": 2}
     c = Cluster(
