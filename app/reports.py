@@ -49,6 +49,18 @@ def _need(obj: object, key: str, kind: type | tuple, where: str) -> object:
 def read_batch(raw: bytes, name: str = "the file") -> Report:
     """A `discover-many` report (JSON lines): the laws found, most common first.
 
+    Parameters
+    ----------
+    raw : bytes
+        The file's content.
+    name : str
+        Its name, for messages.
+
+    Returns
+    -------
+    Report
+        Title, summary table and notes.
+
     Raises
     ------
     DataError
@@ -94,6 +106,18 @@ def read_batch(raw: bytes, name: str = "the file") -> Report:
 def read_search(raw: bytes, name: str = "the file") -> Report:
     """A `search` report (JSON): the Pareto front across trials and the best configuration.
 
+    Parameters
+    ----------
+    raw : bytes
+        The file's content.
+    name : str
+        Its name, for messages.
+
+    Returns
+    -------
+    Report
+        Title, summary table and notes.
+
     Raises
     ------
     DataError
@@ -133,6 +157,18 @@ def read_search(raw: bytes, name: str = "the file") -> Report:
 
 def read_report(raw: bytes, name: str) -> Report:
     """A report by its file name: `.jsonl` from discover-many, `.json` from search.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file's content (parsed with json only).
+    name : str
+        The file's name: its suffix decides the kind.
+
+    Returns
+    -------
+    Report
+        Title, summary table and notes.
 
     Raises
     ------

@@ -41,6 +41,16 @@ class Job:
 def find_tables(pattern: str) -> list[Path]:
     """The tables a folder holds (its .csv, .tsv and .txt files) or a glob pattern matches, sorted.
 
+    Parameters
+    ----------
+    pattern : str
+        A folder, or a glob pattern (``**`` recurses).
+
+    Returns
+    -------
+    list of Path
+        The files, sorted by path.
+
     Raises
     ------
     ConfigError
@@ -62,6 +72,16 @@ def law(expr: sp.Expr) -> tuple[str, list[float]]:
     """A formula's shape, its numbers replaced by c0, c1, … (exponents kept), and those numbers.
 
     ``2.5*x*y`` and ``3*x*y`` share the shape ``c0*x*y``; ``x**2`` and ``x**3`` do not.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        A discovered formula.
+
+    Returns
+    -------
+    tuple of (str, list of float)
+        The shape as text and its constants c0, c1, … in order.
     """
     consts: list[float] = []
 
@@ -79,7 +99,20 @@ def law(expr: sp.Expr) -> tuple[str, list[float]]:
 
 
 def discover_table(table: Table, job: Job) -> dict:
-    """Read one table and discover its law (runs in a worker process); the row's fields."""
+    """Read one table and discover its law (runs in a worker process).
+
+    Parameters
+    ----------
+    table : Table
+        Its name and bytes.
+    job : Job
+        Target, features, budget, seed.
+
+    Returns
+    -------
+    dict
+        The row's fields; ``{"status": "error: …"}`` for data `read_table` or `discover` refused.
+    """
     from kan_core.discovery.search import discover
     from kan_core.io.data import read_table
 
@@ -97,8 +130,23 @@ def discover_table(table: Table, job: Job) -> dict:
 
 
 def run_one(table: Table, threads: int, job: Job) -> dict:
-    """One table's row, from `discover_table` in a worker process of its own (a crash or an
-    overrun of 1.5 × the budget plus startup gives a failed row, never an exception)."""
+    """One table's row, from `discover_table` in a worker process of its own.
+
+    Parameters
+    ----------
+    table : Table
+        The table.
+    threads : int
+        torch threads in the worker process.
+    job : Job
+        What to discover.
+
+    Returns
+    -------
+    dict
+        ``{"table": name, "status": …, …}``; a crash or an overrun of 1.5 × the budget plus
+        startup gives a failed row, never an exception.
+    """
     limit = 1.5 * job.seconds + STARTUP_S
     return {"table": table.name} | isolated(discover_table, (table, job), limit, threads)
 
@@ -143,8 +191,19 @@ def run_batch(
 
 
 def laws(rows: list[dict]) -> list[dict]:
-    """The laws found, most common first: shape, how many tables share it, how many distinct
-    formulas (constants) among them, and the tables' names."""
+    """The laws found in the rows whose status is ok, most common first.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of `run_batch` (or read back from its JSON lines).
+
+    Returns
+    -------
+    list of dict
+        ``{"law", "tables", "formulas", "names"}``: the shape, how many tables share it, how
+        many distinct formulas (constants) among them, and the tables' names.
+    """
     groups: dict[str, list[dict]] = {}
     for r in rows:
         if r.get("status") == "ok":

@@ -178,13 +178,43 @@ def solve(eq: Equation, settings: Settings) -> dict:
 
 
 def failed_row(eq: Equation, status: str) -> dict:
-    """The row of an equation that gave no result: `status` says why (crash, timeout, lost)."""
+    """The row of an equation that gave no result.
+
+    Parameters
+    ----------
+    eq : Equation
+        The equation.
+    status : str
+        Why (``crash: …``, ``timeout``).
+
+    Returns
+    -------
+    dict
+        The report row, every result field empty.
+    """
     return dict(id=eq.id, truth=eq.formula, n_vars=len(eq.ranges), **EMPTY_ROW) | {"status": status}
 
 
 def run_one(eq: Equation, threads: int, settings: Settings, worker: Worker = solve) -> dict:
     """One equation's row: `worker` in a process of its own, killed when it outlives its budget
-    (+50%, startup and judging); a crash or an overrun gives a failed row, never an exception."""
+    (+50%, startup and judging); a crash or an overrun gives a failed row, never an exception.
+
+    Parameters
+    ----------
+    eq : Equation
+        The equation.
+    threads : int
+        torch threads in the worker process.
+    settings : Settings
+        Budget, samples, noise, seed.
+    worker : callable, default solve
+        ``worker(eq, settings) -> dict``, importable by name.
+
+    Returns
+    -------
+    dict
+        The report row.
+    """
     limit = 1.5 * settings.seconds + settings.startup_s + 2 * settings.simplify_s
     row = failed_row(eq, "ok") | isolated(worker, (eq, settings), limit, threads)
     if row["status"] == "ok" and (row["seconds"] or 0) > 1.5 * settings.seconds:

@@ -26,6 +26,11 @@ INSTALL = "pip install 'kan-studio[ray]'"
 def import_ray() -> Any:
     """The `ray` module.
 
+    Returns
+    -------
+    module
+        `ray`, imported.
+
     Raises
     ------
     ConfigError

@@ -20,7 +20,23 @@ RUNGS = 2  # a trial reports after 1/3 and after all of its budget; ASHA stops t
 
 
 def route_names(data: pd.DataFrame, target: str, features: list[str] | None = None) -> list[str]:
-    """The routes `discover` would try on this table, in order (the search's route choices)."""
+    """The routes `discover` would try on this table, in order (the search's route choices).
+
+    Parameters
+    ----------
+    data, target, features
+        As for `kan_core.discover`.
+
+    Returns
+    -------
+    list of str
+        Route names (`kan_core.discovery.routes.plans`).
+
+    Raises
+    ------
+    DataError
+        The table cannot be used.
+    """
     from kan_core.discovery.routes import plans
     from kan_core.io.data import prepare
 
@@ -62,7 +78,20 @@ def _trial(config: dict, data: pd.DataFrame, target: str, features: list | None,
 def merged_front(points: list[dict], floor: float) -> list[dict]:
     """The accuracy/complexity front over every trial's candidates, simplest first, with PySR's
     score (−Δlog loss / Δcomplexity) and `best` set by its rule (highest score among losses within
-    1.5 × the minimum), as `kan_core.discovery.pareto` does within one search."""
+    1.5 × the minimum), as `kan_core.discovery.pareto` does within one search.
+
+    Parameters
+    ----------
+    points : list of dict
+        Candidates with ``complexity``, ``val_loss`` and any other fields (kept).
+    floor : float
+        Losses below it (round-off of an exact formula) count as equal.
+
+    Returns
+    -------
+    list of dict
+        The front, simplest first, each with ``score`` and ``best`` added.
+    """
     front: list[dict] = []
     for p in sorted(points, key=lambda p: (p["complexity"], max(p["val_loss"], floor))):
         if front and max(p["val_loss"], floor) >= max(front[-1]["val_loss"], floor):
