@@ -108,6 +108,9 @@ class RayPool:
         CPUs Ray reserves for each item (its torch threads).
     max_retries : int, default 3
         Times Ray reruns a task whose worker or node died before it becomes a failed row.
+    resources : dict, optional
+        Custom resources each task needs (``{"big_memory": 1}``): the tasks go only to nodes
+        started with them (``ray start --resources='{"big_memory": 4}'``).
 
     Attributes
     ----------
@@ -115,8 +118,15 @@ class RayPool:
         After `map`: the Ray node id each item ran on (None for one that was lost).
     """
 
-    def __init__(self, address: str | None = None, cpus_per_task: int = 1, max_retries: int = 3):
+    def __init__(
+        self,
+        address: str | None = None,
+        cpus_per_task: int = 1,
+        max_retries: int = 3,
+        resources: dict[str, float] | None = None,
+    ):
         self.address, self.cpus, self.retries = address, cpus_per_task, max_retries
+        self.resources = dict(resources or {})
         self.nodes: list[str | None] = []
 
     def map(self, call: Call, items: Sequence, progress: Progress = None, lost: Lost = None) -> list[dict]:
@@ -145,7 +155,8 @@ class RayPool:
             Ray is missing or the cluster cannot be reached.
         """
         with connected(self.address) as ray:
-            remote = ray.remote(num_cpus=self.cpus, max_retries=self.retries)(_task)
+            options = dict(num_cpus=self.cpus, max_retries=self.retries, resources=self.resources)
+            remote = ray.remote(**options)(_task)
             refs = {remote.remote(call, item, self.cpus): i for i, item in enumerate(items)}
             rows: list[dict | None] = [None] * len(items)
             self.nodes = [None] * len(items)

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import sympy as sp
 
 from kan_core.__main__ import main
 from kan_core.batch import Job, law, laws, run_batch
-from kan_core.bench import Equation, Settings, read_benchmark, round_floats, run_bench
+from kan_core.bench import failed_row, read_benchmark, round_floats
 from kan_core.io.examples import parse_formula
 from kan_core.search_tune import merged_front
 
@@ -39,15 +40,19 @@ def cluster():
         pytest.skip("Ray is not installed (pip install 'kan-studio[ray]')")
 
     system = FAST_FAILURE | {"health_check_failure_threshold": 2}
-    c = Cluster(
-        initialize_head=True, head_node_args=dict(num_cpus=2, include_dashboard=False, _system_config=system)
-    )
-    # Workers import this module (its stand-in worker) by name, as pytest does: from this folder.
+    # Workers import this folder's modules (a stand-in worker) by name, as pytest does. Set in the
+    # environment the nodes start with (a runtime_env costs each new node's first worker ~8 s).
     path = os.pathsep.join([str(Path(__file__).parents[2]), str(Path(__file__).parent)])
-    ray.init(address=c.address, runtime_env={"env_vars": {"PYTHONPATH": path}}, logging_level="WARNING")
-    yield c
-    ray.shutdown()
-    c.shutdown()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PYTHONPATH", path)
+        c = Cluster(
+            initialize_head=True,
+            head_node_args=dict(num_cpus=2, include_dashboard=False, _system_config=system),
+        )
+        ray.init(address=c.address, logging_level="WARNING")
+        yield c
+        ray.shutdown()
+        c.shutdown()
 
 
 def content(row: dict) -> dict:
@@ -165,38 +170,39 @@ def test_without_ray_the_cli_says_in_one_line_how_to_install_it(command, tmp_pat
     assert err == "error: this needs Ray, which is not installed; run pip install 'kan-studio[ray]'\n"
 
 
-def slow_worker(eq: Equation, settings: Settings) -> dict:
-    """Stands in for solve() on the cluster: 1.5 s of work, then a row."""
-    time.sleep(1.5)
-    return dict(seconds=1.5, formula="x", complexity=1, test_r2=1.0, exact=True, accurate=True)
-
-
 @pytest.mark.slow
 def test_tasks_spread_over_nodes_and_a_lost_node_loses_no_equation(cluster, tmp_path):
     import ray
+    from cluster_helpers import slow_item
 
     from kan_core.cluster import RayPool
 
-    workers = [cluster.add_node(num_cpus=1) for _ in range(2)]
+    # Two worker nodes with one slot each for these tasks (the head keeps its CPUs but not the
+    # "node" resource): each node is busy all the time, so the node removed has a task running.
+    workers = [cluster.add_node(num_cpus=1, resources={"node": 1}) for _ in range(2)]
     cluster.wait_for_nodes()
     (tmp_path / "eqs.csv").write_text(
-        "id,formula,output,variables,n_vars\n" + "".join(f"e{i},x,f,x:0:1,1\n" for i in range(8))
+        "id,formula,output,variables,n_vars\n" + "".join(f"e{i},x,f,x:0:1,1\n" for i in range(6))
     )
-    eqs = read_benchmark(tmp_path / "eqs.csv")
-    pool, seen, removed = RayPool(), [], []
+    eqs, log = read_benchmark(tmp_path / "eqs.csv"), tmp_path / "starts.txt"
+    pool, seen, removed = RayPool(resources={"node": 1}), [], []
 
     def progress(row: dict) -> None:
         seen.append(row)
-        on_workers = {n for n in pool.nodes if n in {w.node_id for w in workers}}
-        if not removed and len(on_workers) == 2:  # both worker nodes have done some: lose one
+        if not removed and len({n for n in pool.nodes if n}) == 2:  # both nodes did one: lose one
+            deadline = time.monotonic() + 10
+            while len(log.read_text().split()) < len(seen) + 2 and time.monotonic() < deadline:
+                time.sleep(0.05)  # until both nodes have started their next equation
             cluster.remove_node(workers[1])
             removed.append(workers[1].node_id)
 
-    rows = run_bench(eqs, Settings(seconds=5), worker=slow_worker, progress=progress, executor=pool)
+    lost = lambda eq, why: failed_row(eq, f"crash: {why}")  # noqa: E731 (as run_bench does)
+    rows = pool.map(partial(slow_item, log=str(log)), eqs, progress, lost)
     assert removed, "both worker nodes should have run an equation before the end"
     assert [r["id"] for r in rows] == [e.id for e in eqs] and len(seen) == len(eqs)  # none dropped
     for r in rows:  # retried elsewhere, or a failed row that says so
         assert r["status"] == "ok" or r["status"].startswith("crash: lost on the cluster"), r
-    assert len({n for n in pool.nodes if n}) >= 2
-    alive = {n["NodeID"] for n in ray.nodes() if n["Alive"]}
-    assert removed[0] not in alive
+    starts = log.read_text().split()
+    assert len(starts) > len(eqs) or any(r["status"] != "ok" for r in rows), starts  # one was lost, rerun
+    assert removed[0] in pool.nodes and workers[0].node_id in pool.nodes
+    assert removed[0] not in {n["NodeID"] for n in ray.nodes() if n["Alive"]}
