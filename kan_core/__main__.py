@@ -1,4 +1,5 @@
-"""Command line: `python -m kan_core functions | datasets | inspect | discover | bench | compare | …`."""
+"""Command line: `python -m kan_core functions | datasets | inspect | discover | bench |
+discover-many | search | compare | continual | pde …`."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
+from kan_core.cli_cluster import add_commands, ray_option, ray_pool
 from kan_core.errors import ConfigError, KanStudioError
 from kan_core.errors import printable as shown
 
@@ -151,6 +153,7 @@ def _bench(args: argparse.Namespace) -> int:
 
     if args.jobs < 1 or args.samples < 10 or args.seconds <= 0 or args.noise < 0 or args.seed < 0:
         raise ConfigError("need --jobs ≥ 1, --samples ≥ 10, --seconds > 0, --noise ≥ 0 and --seed ≥ 0")
+    executor = ray_pool(args.ray)  # without Ray: one line saying how to install it, before any output
     eqs = read_benchmark(args.formulas, args.ids)
     settings = Settings(samples=args.samples, noise=args.noise, seconds=args.seconds, seed=args.seed)
     bar = tqdm(total=len(eqs), desc="bench", unit="eq", file=sys.stderr, disable=not sys.stderr.isatty())
@@ -160,9 +163,10 @@ def _bench(args: argparse.Namespace) -> int:
         tqdm.write(md_row(row), file=sys.stderr)
         bar.update(1)
 
-    rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress)
+    rows = run_bench(eqs, settings, jobs=args.jobs, progress=progress, executor=executor)
     bar.close()
-    summary = summarize(rows, settings) | {"jobs": args.jobs}
+    where = {"jobs": args.jobs} if executor is None else {"ray": args.ray or "local"}
+    summary = summarize(rows, settings) | where
     md = write_report(rows, summary, args.out)
     print(f"{summary_line(summary)}\nwrote {args.out} and {md}")
     return 0
@@ -251,15 +255,22 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--samples", type=_positive, default=10_000, help="training points per equation")
     b.add_argument("--seconds", type=_budget, default=60.0, help="time budget per equation (default 60)")
     b.add_argument("--seed", type=_seed, default=0)
-    b.add_argument("--jobs", type=_positive, default=2, help="equations run in parallel (default 2)")
+    b.add_argument(
+        "--jobs",
+        type=_positive,
+        default=2,
+        help="equations run in parallel (default 2; with --ray the cluster's CPUs decide)",
+    )
     b.add_argument(
         "--out", type=_out, required=True, help="JSON report; a Markdown table goes next to it (.md)"
     )
+    ray_option(b, "each equation")
     b.set_defaults(run=_bench)
     from kan_core._experiments_cli import add_parsers
 
     types = {"seed": _seed, "budget": _budget, "positive": _positive, "out": _out, "names": _names}
     add_parsers(sub, types | {"nonnegative": _nonnegative})
+    add_commands(sub, names=_names, budget=_budget, seed=_seed, positive=_positive, out=_out)
     args = ap.parse_args(argv)
     try:
         return args.run(args)

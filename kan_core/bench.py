@@ -1,17 +1,17 @@
-"""Benchmark harness: discover() on each equation of a formula CSV in worker processes, judged as SRBench."""
+"""Benchmark harness: discover() on each equation of a formula CSV in worker processes (this machine's
+or a Ray cluster's, `kan_core.workers`), judged as SRBench."""
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
-import multiprocessing as mp
 import os
 import platform
 import time
-import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import sympy as sp
 from kan_core._runtime import Overtime, time_limited
 from kan_core.errors import ConfigError, DataError, printable
 from kan_core.io.examples import parse_formula, sample_formula
+from kan_core.workers import Executor, LocalPool, isolated
 
 COLUMNS = ("id", "formula", "output", "variables", "n_vars")
 ACCURATE_R2 = 0.999
@@ -147,7 +148,7 @@ def judge_exact(
         pass  # an expression numpy cannot evaluate: let SymPy decide
     for name, combined in (("difference", truth - found), ("ratio", truth / found)):
         try:
-            value = time_limited(lambda c=combined: sp.simplify(c), time_limit)
+            value = time_limited(functools.partial(sp.simplify, combined), time_limit)
         except Overtime:
             return False, f"simplify of the {name} took over {time_limit:g} s"
         if not value.free_symbols and value.is_finite and (name == "difference" or value.is_zero is False):
@@ -166,8 +167,8 @@ def solve(eq: Equation, settings: Settings) -> dict:
     result = discover(train, eq.output, names, seconds=settings.seconds, seed=settings.seed)
     y, pred = test[eq.output].to_numpy(float), result.predict(test[names].to_numpy(float))
     with np.errstate(all="ignore"):
-        r2 = r_squared(y, pred)
-    r2 = r2 if np.isfinite(r2) else None
+        score = r_squared(y, pred)
+    r2 = score if np.isfinite(score) else None
     # An identity has to hold only where the data lives: variables sampled from positive ranges are
     # positive, so that sqrt(a*b) = sqrt(a)*sqrt(b) is recognised.
     syms = [sp.Symbol(n, positive=True) if lo > 0 else sp.Symbol(n, real=True) for n, lo, _ in eq.ranges]
@@ -176,72 +177,69 @@ def solve(eq: Equation, settings: Settings) -> dict:
     exact, reason = judge_exact(truth, found, settings.simplify_s, eq.ranges)
     row = dict(seconds=result.seconds, formula=str(found), complexity=result.best.complexity, test_r2=r2)
     row |= dict(accurate=r2 is not None and r2 > ACCURATE_R2, exact=exact, exact_reason=reason)
+    row["verdict"] = result.verdict
     return row | {"routes": result.routes}  # what each route found, or why it failed
 
 
-def _child(conn, worker: Worker, eq: Equation, settings: Settings, threads: int) -> None:
-    try:
-        import torch
+def failed_row(eq: Equation, status: str) -> dict:
+    """The row of an equation that gave no result.
 
-        os.environ["KAN_CORE_STRICT"] = "1"  # a route's bug shows as a crash row, not as "route failed"
-        from kan_core._runtime import tune_malloc
+    Parameters
+    ----------
+    eq : Equation
+        The equation.
+    status : str
+        Why (``crash: …``, ``timeout``).
 
-        tune_malloc()  # each worker is a process of its own
-
-        # Candidate formulas overflow and go complex by the thousand: expected, not news.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        warnings.simplefilter("ignore", np.exceptions.ComplexWarning)
-        torch.set_num_threads(threads)  # jobs share the cores instead of oversubscribing them
-        row = {"status": "ok", **worker(eq, settings)}
-    except KeyboardInterrupt:  # Ctrl-C reached the whole process group; the parent reports it
-        return
-    except Exception as err:  # one equation's failure must not end the run
-        reason = (str(err).strip().splitlines() or [""])[0]
-        row = {"status": f"crash: {type(err).__name__}{': ' + reason if reason else ''}"}
-    conn.send(row)
-    conn.close()
+    Returns
+    -------
+    dict
+        The report row, every result field empty.
+    """
+    return dict(id=eq.id, truth=eq.formula, n_vars=len(eq.ranges), **EMPTY_ROW) | {"status": status}
 
 
-def _one(ctx: mp.context.BaseContext, eq: Equation, settings: Settings, worker: Worker, threads: int) -> dict:
-    recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, worker, eq, settings, threads), daemon=True)
-    proc.start()
-    send.close()  # so that a dead worker reads as EOF here
+def run_one(eq: Equation, threads: int, settings: Settings, worker: Worker = solve) -> dict:
+    """One equation's row: `worker` in a process of its own, killed when it outlives its budget
+    (+50%, startup and judging); a crash or an overrun gives a failed row, never an exception.
+
+    Parameters
+    ----------
+    eq : Equation
+        The equation.
+    threads : int
+        torch threads in the worker process.
+    settings : Settings
+        Budget, samples, noise, seed.
+    worker : callable, default solve
+        ``worker(eq, settings) -> dict``, importable by name.
+
+    Returns
+    -------
+    dict
+        The report row.
+    """
     limit = 1.5 * settings.seconds + settings.startup_s + 2 * settings.simplify_s
-    try:
-        raw = recv.recv() if recv.poll(limit) else {"status": "timeout", "seconds": limit}
-    except EOFError:  # died without a word: a segfault, os._exit, the OOM killer
-        proc.join()
-        raw = {"status": f"crash: worker exited with code {proc.exitcode}"}
-    finally:
-        proc.kill()  # a no-op for a worker that has already exited
-        proc.join()
-        recv.close()
-    row = dict(id=eq.id, truth=eq.formula, n_vars=len(eq.ranges), **EMPTY_ROW) | raw
+    row = failed_row(eq, "ok") | isolated(worker, (eq, settings), limit, threads)
     if row["status"] == "ok" and (row["seconds"] or 0) > 1.5 * settings.seconds:
         row |= dict(status="timeout", exact=False, accurate=False)  # finished, but over budget
     return row
 
 
 def run_bench(
-    eqs: list[Equation], settings: Settings, jobs: int = 1, worker: Worker = solve, progress: Progress = None
+    eqs: list[Equation],
+    settings: Settings,
+    jobs: int = 1,
+    worker: Worker = solve,
+    progress: Progress = None,
+    executor: Executor | None = None,
 ) -> list[dict]:
-    """One row per equation, each in its own worker process, `jobs` at a time; a crash, or a worker
-    that outlives its budget (+50%, startup and judging), gives a failed row, never an exception."""
-    # forkserver: workers fork from a process that imported torch once; spawn re-imports it every time.
-    ctx = mp.get_context("forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["kan_core.bench", "kan_core.discovery.search"])
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    pool = ThreadPoolExecutor(max_workers=jobs)  # each thread minds one worker process
-    try:
-        futures = [pool.submit(_one, ctx, eq, settings, worker, threads) for eq in eqs]
-        for future in as_completed(futures):
-            if progress:
-                progress(future.result())
-        return [f.result() for f in futures]
-    finally:
-        pool.shutdown(cancel_futures=True)
+    """One row per equation, each in its own worker process, `jobs` at a time on this machine (or
+    as Ray tasks with ``executor=kan_core.cluster.RayPool(address)``); a crash, a worker that outlives
+    its budget or one a cluster lost gives a failed row, never an exception."""
+    executor = executor or LocalPool(jobs)
+    call = partial(run_one, settings=settings, worker=worker)
+    return executor.map(call, eqs, progress, lost=lambda eq, why: failed_row(eq, f"crash: {why}"))
 
 
 def summarize(rows: list[dict], settings: Settings) -> dict:

@@ -1,4 +1,5 @@
-"""Formula page: Pareto table, the best formula, its fit to data and network, exports, sessions."""
+"""Formula page: Pareto table, the best formula, its fit to data and network, exports, sessions; and
+the reports of the command line's `search` and `discover-many`."""
 
 import json
 
@@ -7,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.plots import prediction_figure, residual_figure
+from app.reports import read_report
 from app.services import fmt
 from app.text import md
 from app.ui import action, show_flash, studio
@@ -16,6 +18,20 @@ from kan_core.symbolic.export import to_json, to_latex, to_python
 s = studio()
 st.title("Formula")
 show_flash()
+
+with st.expander("Reports from the command line (search, discover-many)"):
+    upload = st.file_uploader("Open a report", type=["json", "jsonl"], key="report_file")
+    if upload is not None:
+        try:
+            report = read_report(upload.getvalue(), upload.name)
+        except KanStudioError as err:
+            st.error(md(err))
+        else:
+            st.caption(md(report.title))
+            st.dataframe(report.table, hide_index=True, width="stretch")
+            for note in report.notes:
+                st.caption(md(note))
+
 if s.dataset is None:
     st.info("Load data on the Data page first.")
     st.stop()

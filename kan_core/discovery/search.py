@@ -15,7 +15,7 @@ import sympy as sp
 import torch
 
 from kan_core.discovery.pareto import Candidate, Scorer, verdict
-from kan_core.discovery.routes import Problem, plans
+from kan_core.discovery.routes import Problem, Settings, plans
 from kan_core.discovery.routes.polynomial import difference_form
 from kan_core.discovery.screen import duplicate_columns, relevant_columns
 from kan_core.engine.model import KAN
@@ -149,6 +149,8 @@ def discover(
     functions: list[str] | None = None,
     callback: Callable[[dict], None] | None = None,
     stop_event: threading.Event | None = None,
+    routes: list[str] | None = None,
+    settings: Settings | None = None,
 ) -> Result:
     """Find closed-form formulas for `target` from `features` within `seconds`.
 
@@ -181,6 +183,11 @@ def discover(
         Called with {"route", "done", "total", "elapsed"} before each route.
     stop_event : threading.Event, optional
         Ends the search before the next route.
+    routes : list of str, optional
+        Only these routes (names from `kan_core.discovery.routes.plans`: "polynomial",
+        "log-space", "additive", "wide", …), in their usual order; default all that apply.
+    settings : kan_core.discovery.routes.Settings, optional
+        The routes' recipe numbers (first grid, sparsity λ, hidden width of "wide", …).
 
     Returns
     -------
@@ -190,7 +197,7 @@ def discover(
     Raises
     ------
     ConfigError
-        A budget, seed, threshold or function name out of range.
+        A budget, seed, threshold, function or route name out of range.
     DataError
         A table `prepare` refuses, or values beyond ±1e100 / a target with nothing to fit.
     """
@@ -208,8 +215,14 @@ def discover(
     mean = sc.cands[-1]
     keep, screened = _screen(X[tr], y[tr], names, seed)
     Xs, syms = X[tr][:, keep], [symbols[i] for i in keep]  # what the routes search over
-    routes = []
-    todo = plans(Xs, y[tr])
+    tried = []  # what each route found, or why it failed
+    settings = settings or Settings()
+    todo = plans(Xs, y[tr], settings)
+    if routes is not None:
+        known = [name for name, _ in todo]
+        if unknown := [r for r in routes if r not in known] or ([] if routes else ["(none given)"]):
+            raise ConfigError(f"no route {unknown[0]!r} for this table; it has {', '.join(known)}")
+        todo = [(name, run) for name, run in todo if name in routes]
 
     def solve_1d(frame: pd.DataFrame, budget: float) -> sp.Expr:  # the single-index route's g(u)
         return discover(frame, "r", ["u"], seconds=budget, seed=seed, functions=functions).best.expr
@@ -223,8 +236,8 @@ def discover(
         if callback:
             callback({"route": name, "done": i, "total": len(todo), "elapsed": elapsed})
         deadline = min(end, time.perf_counter() + max(5.0, (end - time.perf_counter()) / 2))
-        problem = Problem(Xs, y[tr], syms, seed, deadline, r2_threshold, functions, solve_1d, end=end)
-        routes.append(_run_route(name, run, problem, sc))
+        problem = Problem(Xs, y[tr], syms, seed, deadline, r2_threshold, functions, solve_1d, settings, end)
+        tried.append(_run_route(name, run, problem, sc))
         if sc.exact(SIMPLE):
             break  # exact on held-out data and simple: more routes cannot do better
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
@@ -253,7 +266,7 @@ def discover(
         pareto,
         best,
         metrics,
-        routes,
+        tried,
         time.perf_counter() - start,
         seed,
         notes,

@@ -86,6 +86,18 @@ def _read_bytes(source: str | Path | bytes, max_bytes: int) -> bytes:
     return raw
 
 
+def read_bytes(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
+    """A table file's bytes, under the same size cap as `read_table` (which accepts them), for work
+    shipped elsewhere (a batch's tables to a cluster's workers).
+
+    Raises
+    ------
+    DataError
+        The file is missing or over the cap.
+    """
+    return _read_bytes(path, max_bytes)
+
+
 def read_table(source: str | Path | bytes, max_bytes: int = MAX_BYTES) -> pd.DataFrame:
     """Read a CSV/TSV table the way its author meant it, saying what was decided.
 

@@ -49,6 +49,34 @@ def test_imports_only_go_downward(layer):
     assert not bad
 
 
+# Ray is optional (issue #19): only these modules may import it, and only inside functions.
+RAY_MODULES = {"cluster.py", "search_tune.py"}
+
+
+def test_only_the_cluster_modules_import_ray_and_only_lazily():
+    root = PACKAGE.parent
+    bad = []
+    for path in [*PACKAGE.rglob("*.py"), *(root / "app").rglob("*.py"), root / "app.py"]:
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module] if isinstance(node, ast.ImportFrom) and node.module else []
+            if any(n == "ray" or n.startswith("ray.") for n in names):
+                top_level = node in tree.body
+                if path.name not in RAY_MODULES or path.parent != PACKAGE or top_level:
+                    bad.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert not bad
+
+
+def test_import_kan_core_and_its_cli_do_not_load_ray():
+    code = (
+        "import sys, kan_core, kan_core.__main__, kan_core.cluster, kan_core.search_tune, kan_core.batch;"
+        "print(sorted(m for m in sys.modules if m == 'ray' or m.startswith('ray.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_the_engine_does_not_need_sympy_pandas_or_io():
     banned = "('pandas', 'kan_core.io', 'kan_core.discovery', 'kan_core.symbolic')"
     code = f"import sys, kan_core.engine; print(sorted(m for m in sys.modules if m.startswith({banned})))"

@@ -46,6 +46,10 @@ def _polynomial(p: Problem) -> Found:
 DEFAULT = Settings()
 
 
+def _widths(name: str, widths, d: int, settings: Settings) -> list:
+    return [d, settings.width, 1] if name == "wide" and settings.width else widths(d)
+
+
 def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tuple[str, Route]]:
     """The routes to try on (X, y), cheapest and most specific first: [(name, route), …]."""
     d = X.shape[1]
@@ -71,7 +75,8 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
     if d == 1:  # after the one-variable search, which covers polynomials in one variable too
         direct.append(("polynomial", _polynomial))
     networks = [
-        (name, network_route(widths(d), name.startswith("separable"))) for name, widths in ARCHITECTURES
+        (name, network_route(_widths(name, widths, d, settings), name.startswith("separable")))
+        for name, widths in ARCHITECTURES
     ]
     if logs and d > 1:
         # A monomial times a function of a sum (a·√(x² + y²)) is two sums in log space: after the

@@ -27,6 +27,7 @@ class Settings:
     sparsity: float = 1e-3  # λ for networks with more edges than inputs
     prune_threshold: float = 3e-2  # share of a layer's strongest edge kept by pruning
     snap_retrain_steps: int = 15  # LBFGS steps after each round of snapping
+    width: int = 0  # hidden width of the "wide" network; 0: 2d + 1 for d inputs
 
 
 @dataclass(frozen=True)

@@ -1,3 +1,4 @@
+import inspect
 import json
 import subprocess
 import sys
@@ -150,3 +151,23 @@ def test_network_formulas_read_a_snapped_network_in_the_data_units():
     v, t = sp.symbols("v_m_s t")
     assert sp.simplify(plain(res.best.expr) - (v**2 / 2 + 3 * t)) == 0
     assert res.metrics["val_r2"] > 1 - 1e-12 and res.best.net_error < 1e-6
+
+
+def test_routes_and_settings_restrict_the_search():
+    from kan_core.discovery.routes import Settings, plans
+    from kan_core.errors import ConfigError
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"u": rng.uniform(-1, 1, 100), "w": rng.uniform(-1, 1, 100)})
+    df["f"] = 3 * df.u * df.w
+    res = discover(df, "f", seconds=5, routes=["polynomial"])
+    assert [r["route"] for r in res.routes] == ["polynomial"]
+    assert sp.simplify(plain(res.best.expr) - 3 * sp.Symbol("u") * sp.Symbol("w")) == 0
+    with pytest.raises(ConfigError, match="no route 'tree' for this table; it has polynomial, additive"):
+        discover(df, "f", seconds=5, routes=["tree"])
+    X, y = df[["u", "w"]].to_numpy(), df.f.to_numpy()
+    widths = {
+        w: inspect.getclosurevars(dict(plans(X, y, Settings(width=w)))["wide"]).nonlocals["widths"]
+        for w in (0, 7)
+    }
+    assert widths == {0: [2, 5, 1], 7: [2, 7, 1]}  # 0: the default 2d + 1
