@@ -26,6 +26,7 @@ from kan_core.symbolic.formula import evaluate, network_expr, safe_symbols
 
 SIMPLE = 20  # an exact formula up to this complexity ends the search early
 LAST_START = 5.0  # seconds: no route after the first starts with less than this left
+SCREEN_MIN_SECONDS = 5.0  # shorter budgets skip the random-forest column screen (~1 s)
 # One route's failure (a formula NumPy cannot evaluate, a singular fit) ends that route only.
 ROUTE_ERRORS = (KanStudioError, ValueError, ArithmeticError, RuntimeError, TypeError)
 # What a route may raise by design: our own errors and numerical failures — NumPy/SciPy signal a
@@ -213,7 +214,7 @@ def discover(
     tr, add = sc.tr, sc.add
     add(sp.Float(float(np.mean(y[tr]))), "constant")
     mean = sc.cands[-1]
-    keep, screened = _screen(X[tr], y[tr], names, seed)
+    keep, screened = _screen(X[tr], y[tr], names, seed, forest=seconds >= SCREEN_MIN_SECONDS)
     Xs, syms = X[tr][:, keep], [symbols[i] for i in keep]  # what the routes search over
     tried = []  # what each route found, or why it failed
     settings = settings or Settings()
@@ -341,9 +342,16 @@ def _check_options(seconds, seed, r2_threshold, functions, val_fraction) -> None
         raise ConfigError(f"val_fraction must be in [0, 1), not {val_fraction!r}")
 
 
-def _screen(X: np.ndarray, y: np.ndarray, names: list[str], seed: int) -> tuple[list[int], list[str]]:
-    """The columns to search over (duplicates and columns that do not matter left out) and notes."""
+def _screen(
+    X: np.ndarray, y: np.ndarray, names: list[str], seed: int, forest: bool = True
+) -> tuple[list[int], list[str]]:
+    """The columns to search over (duplicates and columns that do not matter left out) and notes.
+
+    The forest screen costs about a second: `forest=False` (budgets under `SCREEN_MIN_SECONDS`)
+    skips it."""
     keep, notes = duplicate_columns(X, y, names)
+    if not forest:
+        return keep, notes
     more, notes_more = relevant_columns(X[:, keep], y, [names[i] for i in keep], seed)
     return [keep[i] for i in more], notes + notes_more
 

@@ -100,7 +100,7 @@ def _solve(model, name: str, schedule, interior, boundary, mesh, progress: Progr
     for grid, n_steps in schedule:
         if grid is not None:
             pts = torch.cat([interior, boundary])
-            model = model.refine(grid, pts) if model.initialized else model
+            model = model.refined(grid, pts) if model.initialized else model
             if not model.initialized:
                 model.update_grid(pts, grid=grid)
                 model.initialized.fill_(True)

@@ -63,15 +63,17 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
         direct.append(("sinusoids", _sinusoids))
     if 1 < d <= settings.max_poly_inputs:  # milliseconds, and exact for sums of products: first
         direct.append(("polynomial", _polynomial))
+    # Ratios of sums (2ab/(a + b), V·S/(K + S)) and polynomials in disguise (distances, inverse
+    # squares, bell curves: T(y) a polynomial) cost a second or two when they do not apply.
+    if 1 < d <= settings.max_rational_inputs:
+        direct.append(("rational", _rational))
+    if 1 < d <= settings.max_poly_inputs:
+        direct.append(("polynomial of T(y)", _transformed_polynomial))
     if logs:  # positive data: products of powers
         direct.append(("log-space", log_route([d, 1])))
     if positive and 1 < d <= settings.max_index_inputs:
         # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
         direct.append(("single-index", index_route))
-    if 1 < d <= settings.max_rational_inputs:  # ratios of sums: 2ab/(a + b), V·S/(K + S)
-        direct.append(("rational", _rational))
-    if 1 < d <= settings.max_poly_inputs:  # distances, inverse squares, bell curves: T(y) polynomial
-        direct.append(("polynomial of T(y)", _transformed_polynomial))
     if d == 1:  # after the one-variable search, which covers polynomials in one variable too
         direct.append(("polynomial", _polynomial))
     networks = [

@@ -64,6 +64,11 @@ def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], de
         return float(r @ r), coef
 
     full, coef = rss(keep)
+    sst = float(np.sum((y - y.mean()) ** 2)) or 1.0
+    if full > 0.05 * sst:  # even every monomial leaves 5% of the variance (10% noise leaves ~1%)
+        raise ModelError(
+            f"no polynomial of degree ≤ {max(map(sum, terms))}: R² {1 - full / sst:.3g} with every term"
+        )
     limit = max(full * (1 + 2 * math.sqrt(2 / len(y))), 1e-20 * float(np.sum((y - y.mean()) ** 2)))
     keep = drop_smallest(keep, np.abs(coef[:-1]), lambda cols: rss(cols)[0] <= limit)
     while len(keep) > 1 and time.perf_counter() < deadline:
@@ -79,7 +84,6 @@ def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], de
             break
         keep.remove(drop)
     err, coef = rss(keep)
-    sst = float(np.sum((y - y.mean()) ** 2)) or 1.0
     if len(keep) > MAX_TERMS and err > 1e-3 * sst:
         # A long, inexact sum of monomials is no law, and refitting its many constants would
         # take the time of the routes that can find one.
@@ -113,9 +117,11 @@ def transformed_polynomials(
         ranked.append((float(r @ r) / float(np.sum((t - t.mean()) ** 2)), name, forward, inverse))
     ranked.sort(key=lambda item: item[:2])
     out = []
-    # Only transforms under which y is nearly a polynomial (relative error ≤ 1e-3, noise of a few
-    # percent included) are worth the elimination; otherwise the route costs one fit per transform.
-    for _, _, forward, inverse in [r for r in ranked if r[0] <= 1e-3][:top]:
+    # Only transforms under which y is nearly a polynomial (relative error ≤ 1e-5: a polynomial in
+    # disguise, with noise of a few tenths of a percent) are worth the elimination; otherwise the
+    # route costs one least-squares fit per transform. The elimination gets at most 4 s.
+    deadline = min(deadline, time.perf_counter() + 4.0)
+    for _, _, forward, inverse in [r for r in ranked if r[0] <= 1e-5][:top]:
         if time.perf_counter() > deadline:
             break
         with np.errstate(all="ignore"):

@@ -163,7 +163,7 @@ def test_routes_and_settings_restrict_the_search():
     res = discover(df, "f", seconds=5, routes=["polynomial"])
     assert [r["route"] for r in res.routes] == ["polynomial"]
     assert sp.simplify(plain(res.best.expr) - 3 * sp.Symbol("u") * sp.Symbol("w")) == 0
-    with pytest.raises(ConfigError, match="no route 'tree' for this table; it has polynomial, additive"):
+    with pytest.raises(ConfigError, match="no route .tree. for this table; it has polynomial, "):
         discover(df, "f", seconds=5, routes=["tree"])
     X, y = df[["u", "w"]].to_numpy(), df.f.to_numpy()
     widths = {
