@@ -19,8 +19,9 @@ run: setup
 	$(BIN)/python -m streamlit run app.py --server.address=127.0.0.1 --server.headless=true \
 		--browser.gatherUsageStats=false
 
+# Two workers, one file each at a time (a file's tests share fixtures: a Ray instance, a server).
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Lint, type check and the fast tests (no browser, no @slow): under 2 minutes, for every commit.
 check: lint typecheck

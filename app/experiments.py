@@ -17,12 +17,13 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from app.services import ThreadJob
 from kan_core.errors import KanStudioError
 
 KINDS = ("compare", "continual", "pde")
 
 
-class ExperimentJob:
+class ExperimentJob(ThreadJob):
     """`fn(**kwargs, callback=…, stop=…)` on a background thread; the result dict when it ends."""
 
     def __init__(self, fn: Callable[..., dict], **kwargs):
@@ -50,24 +51,9 @@ class ExperimentJob:
         self.steps, self.metrics = step, metrics
 
     @property
-    def running(self) -> bool:
-        """True while the thread works."""
-        return self._thread.is_alive()
-
-    @property
     def elapsed(self) -> float:
         """Seconds since the start."""
         return time.perf_counter() - self.started
-
-    def stop(self, wait: bool = True) -> None:
-        """Ask the experiment to stop after its current step (what is measured so far is kept)."""
-        self._stop.set()
-        if wait:
-            self._thread.join()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until the experiment ends (tests)."""
-        self._thread.join(timeout)
 
 
 def progress(job: ExperimentJob) -> tuple[float, str]:

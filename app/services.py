@@ -96,7 +96,29 @@ def device_label(choice: str) -> str:
     return "cpu"
 
 
-class TrainingJob:
+class ThreadJob:
+    """Work on a background daemon thread (`_thread`) that stops when `_stop` is set."""
+
+    _thread: threading.Thread
+    _stop: threading.Event
+
+    @property
+    def running(self) -> bool:
+        """True while the thread works."""
+        return self._thread.is_alive()
+
+    def stop(self, wait: bool = True) -> None:
+        """Ask the thread to stop after its current step; by default wait until it has."""
+        self._stop.set()
+        if wait:
+            self._thread.join()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until the work ends (tests, and before structural edits)."""
+        self._thread.join(timeout)
+
+
+class TrainingJob(ThreadJob):
     """`fit` on a background thread. The thread writes only to this object; pages poll it."""
 
     def __init__(self, model: KAN, X: np.ndarray, y: np.ndarray, settings: TrainSettings, small: bool):
@@ -148,21 +170,6 @@ class TrainingJob:
         if "val_rmse" in metrics:
             self.curves["val_step"].append(step)
             self.curves["val"].append(metrics["val_rmse"])
-
-    @property
-    def running(self) -> bool:
-        """True while the thread trains."""
-        return self._thread.is_alive()
-
-    def stop(self, wait: bool = True) -> None:
-        """Ask the thread to stop after the current step; by default wait until it has."""
-        self._stop.set()
-        if wait:
-            self._thread.join()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until training ends (tests, and before structural edits)."""
-        self._thread.join(timeout)
 
 
 def merge_curves(total: dict[str, list], job: TrainingJob, offset: int) -> None:

@@ -11,11 +11,11 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from kan_core.engine.model import resolve_device
+from kan_core.engine.model import Standardised, resolve_device
 from kan_core.errors import ConfigError
 
 
-class MLP(nn.Module):
+class MLP(Standardised):
     """`MLP([n_in, h1, …, n_out])`: Linear layers with SiLU between them, (batch, n_in) -> (batch, n_out).
 
     Parameters
@@ -38,12 +38,6 @@ class MLP(nn.Module):
     is called, exactly as `KAN` does, so both families see the same standardised problem.
     """
 
-    # Buffers (registered in __init__), declared for type checkers.
-    in_shift: torch.Tensor
-    in_scale: torch.Tensor
-    out_shift: torch.Tensor
-    out_scale: torch.Tensor
-
     def __init__(self, widths: Sequence[int], seed: int = 0, device: str | torch.device = "auto"):
         super().__init__()
         try:
@@ -62,21 +56,8 @@ class MLP(nn.Module):
         finally:
             torch.random.set_rng_state(gen_state)
         self.seed = seed
-        self.register_buffer("in_shift", torch.zeros(self.widths[0]))
-        self.register_buffer("in_scale", torch.ones(self.widths[0]))
-        self.register_buffer("out_shift", torch.zeros(self.widths[-1]))
-        self.register_buffer("out_scale", torch.ones(self.widths[-1]))
+        self._register_standardisation(self.widths[0], self.widths[-1])
         self.to(resolve_device(device))
-
-    @property
-    def device(self) -> torch.device:
-        """Where the parameters live."""
-        return self.in_shift.device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating type of the parameters."""
-        return self.in_shift.dtype
 
     def n_params(self) -> int:
         """Number of trainable numbers (weights and biases)."""

@@ -50,7 +50,33 @@ class LayerList(nn.ModuleList):
         return super().__getitem__(idx)  # type: ignore[return-value]
 
 
-class KAN(nn.Module):
+class Standardised(nn.Module):
+    """A network whose inputs and outputs pass through per-column affine maps (buffers `in_shift`,
+    `in_scale`, `out_shift`, `out_scale`, identity until set from data): `KAN` and `MLP`."""
+
+    in_shift: torch.Tensor
+    in_scale: torch.Tensor
+    out_shift: torch.Tensor
+    out_scale: torch.Tensor
+
+    def _register_standardisation(self, n_in: int, n_out: int) -> None:
+        self.register_buffer("in_shift", torch.zeros(n_in))
+        self.register_buffer("in_scale", torch.ones(n_in))
+        self.register_buffer("out_shift", torch.zeros(n_out))
+        self.register_buffer("out_scale", torch.ones(n_out))
+
+    @property
+    def device(self) -> torch.device:
+        """Where the parameters live."""
+        return self.in_shift.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating type of the parameters."""
+        return self.in_shift.dtype
+
+
+class KAN(Standardised):
     """Kolmogorov–Arnold network `KAN([n_in, …, n_out])`: (batch, n_in) -> (batch, n_out).
 
     A stack of `KANLayer`s (arXiv:2404.19756, Eq. 2.7). Inputs and outputs pass through a
@@ -86,10 +112,6 @@ class KAN(nn.Module):
     """
 
     # Buffers (registered in __init__), declared for type checkers.
-    in_shift: torch.Tensor
-    in_scale: torch.Tensor
-    out_shift: torch.Tensor
-    out_scale: torch.Tensor
     initialized: torch.Tensor
     layers: LayerList
 
@@ -118,22 +140,9 @@ class KAN(nn.Module):
             )
             for i in range(len(sums) - 1)
         )
-        self.register_buffer("in_shift", torch.zeros(widths[0]))
-        self.register_buffer("in_scale", torch.ones(widths[0]))
-        self.register_buffer("out_shift", torch.zeros(widths[-1]))
-        self.register_buffer("out_scale", torch.ones(widths[-1]))
+        self._register_standardisation(self.widths[0], self.widths[-1])
         self.register_buffer("initialized", torch.tensor(False))
         self.to(resolve_device(device))
-
-    @property
-    def device(self) -> torch.device:
-        """Where the parameters live."""
-        return self.in_shift.device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating type of the parameters."""
-        return self.in_shift.dtype
 
     def config(self) -> dict:
         """Everything needed to rebuild this architecture (weights go in the state dict)."""

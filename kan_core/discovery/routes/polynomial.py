@@ -31,6 +31,31 @@ def _terms(d: int) -> list[tuple[int, ...]]:
     return out
 
 
+def eliminate(
+    keep: list[int],
+    size: np.ndarray,
+    error: Callable[[list[int]], float],
+    limit: float,
+    deadline: float,
+    min_terms: int,
+) -> list[int]:
+    """Backward elimination: the round-off terms in one step (`drop_smallest`), then one term at a
+    time — the one whose removal costs least — while `error(terms left)` stays ≤ `limit`.
+    One pass is |keep| fits: the deadline is checked between fits."""
+    keep = drop_smallest(keep, size, lambda cols: error(cols) <= limit)
+    while len(keep) > min_terms and time.perf_counter() < deadline:
+        trials = []
+        for drop in keep:
+            if time.perf_counter() > deadline:
+                return keep
+            trials.append((error([c for c in keep if c != drop]), drop))
+        err, drop = min(trials)
+        if err > limit:
+            break
+        keep = [c for c in keep if c != drop]
+    return keep
+
+
 def drop_smallest(keep: list[int], size: np.ndarray, fits: Callable[[list[int]], bool]) -> list[int]:
     """`keep` without its k smallest terms (by `size`, one per entry of keep), k as large as
     bisection finds with `fits(remaining)` still true: one step removes the many round-off terms
@@ -70,19 +95,7 @@ def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], de
             f"no polynomial of degree ≤ {max(map(sum, terms))}: R² {1 - full / sst:.3g} with every term"
         )
     limit = max(full * (1 + 2 * math.sqrt(2 / len(y))), 1e-20 * float(np.sum((y - y.mean()) ** 2)))
-    keep = drop_smallest(keep, np.abs(coef[:-1]), lambda cols: rss(cols)[0] <= limit)
-    while len(keep) > 1 and time.perf_counter() < deadline:
-        trials = []
-        for drop in keep:  # one pass is |keep| least-squares fits: seconds for many inputs
-            if time.perf_counter() > deadline:
-                break
-            trials.append((rss([c for c in keep if c != drop])[0], drop))
-        if len(trials) < len(keep):
-            break
-        err, drop = min(trials)
-        if err > limit:
-            break
-        keep.remove(drop)
+    keep = eliminate(keep, np.abs(coef[:-1]), lambda cols: rss(cols)[0], limit, deadline, min_terms=1)
     err, coef = rss(keep)
     if len(keep) > MAX_TERMS and err > 1e-3 * sst:
         # A long, inexact sum of monomials is no law, and refitting its many constants would

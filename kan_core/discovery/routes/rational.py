@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 
 import numpy as np
 import sympy as sp
 
-from kan_core.discovery.routes.polynomial import drop_smallest, in_differences
+from kan_core.discovery.routes.polynomial import eliminate, in_differences
 
 MAX_ROWS = 1000
 
@@ -70,19 +69,7 @@ def sparse_rational(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], dead
     if not math.isfinite(full):
         raise ValueError("no ratio of polynomials with a denominator away from zero fits the data")
     limit = max(full * (1 + 2 * math.sqrt(2 / len(y))), 1e-24 * float(np.var(y) or 1.0))
-    keep = drop_smallest(keep, np.abs(c_full), lambda cols: error(cols)[0] <= limit)
-    while len(keep) > 2 and time.perf_counter() < deadline:
-        trials = []
-        for drop in keep:
-            if time.perf_counter() > deadline:
-                break
-            trials.append((error([c for c in keep if c != drop])[0], drop))
-        if len(trials) < len(keep):
-            break
-        err, drop = min(trials)
-        if err > limit:
-            break
-        keep.remove(drop)
+    keep = eliminate(keep, np.abs(c_full), lambda cols: error(cols)[0], limit, deadline, min_terms=2)
     _, c = error(keep)
     c = c / norms
     # Scale so that the denominator's highest-degree term (the largest, among equals) reads 1·term.
