@@ -25,7 +25,7 @@ test: setup
 
 # Lint, type check and the fast tests (no browser, no @slow): under 2 minutes, for every commit.
 check: lint typecheck
-	$(BIN)/python -m pytest -q -m "not slow" --ignore=tests/e2e
+	$(BIN)/python -m pytest -q -n 2 -m "not slow" --ignore=tests/e2e
 
 typecheck: setup
 	$(BIN)/mypy

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 
 import numpy as np
 import sympy as sp
 
-from kan_core.discovery.routes.polynomial import eliminate, in_differences
+from kan_core.discovery.routes.polynomial import MAX_TERMS, eliminate, in_differences
+from kan_core.errors import ModelError
 
 MAX_ROWS = 1000
 
@@ -68,9 +70,16 @@ def sparse_rational(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], dead
     full, c_full = error(keep)
     if not math.isfinite(full):
         raise ValueError("no ratio of polynomials with a denominator away from zero fits the data")
+    if full > 0.05 * float(np.var(y)):  # every term leaves 5% of the variance: no ratio of sums
+        raise ModelError(f"no ratio of polynomials: R² {1 - full / float(np.var(y)):.3g} with every term")
+    deadline = min(deadline, time.perf_counter() + 3.0)  # the elimination is |terms|² SVDs: cap it
     limit = max(full * (1 + 2 * math.sqrt(2 / len(y))), 1e-24 * float(np.var(y) or 1.0))
     keep = eliminate(keep, np.abs(c_full), lambda cols: error(cols)[0], limit, deadline, min_terms=2)
-    _, c = error(keep)
+    err, c = error(keep)
+    if len(keep) > MAX_TERMS and err > 1e-3 * float(np.var(y)):  # a long, inexact ratio is no law
+        raise ModelError(
+            f"no sparse ratio of polynomials: {len(keep)} terms leave {err / float(np.var(y)):.2g}"
+        )
     c = c / norms
     # Scale so that the denominator's highest-degree term (the largest, among equals) reads 1·term.
     lead = max((k for k in keep if k >= n_p), key=lambda k: (sum(terms[k - n_p]), abs(c[k])))
