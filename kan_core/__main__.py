@@ -64,27 +64,39 @@ def _discover(args: argparse.Namespace) -> int:
         r2_threshold=args.r2_threshold,
         functions=functions,
         callback=progress,
+        units=args.units,
     )
     bar.close()
     for warning in result.warnings:
         print(f"note: {shown(warning)}", file=sys.stderr)
-    print(f"{'complexity':>10s} {'val MSE':>12s} {'train MSE':>12s} {'score':>8s}  formula")
+    dims = result.units.get(result.target) is not None
+    for group in result.groups:
+        print(f"π group: {shown(group)}")
+    head = f"{'complexity':>10s} {'val MSE':>12s} {'train MSE':>12s} {'score':>8s}"
+    print(f"{head}{'  dimensions' if dims else ''}  formula")
     for row in result.equations.itertuples():  # the same table as Result.equations and the studio's
         mark = "*" if row.best else " "
         cells = f"{row.complexity:>10d} {row.val_loss:12.4g} {row.loss:12.4g} {row.score:8.3g}"
+        cells += f"  {_DIMS.get(row.dimension, 'unknown'):<10s}" if dims else ""
         print(f"{cells} {mark} {row.equation}")
     m = result.metrics
     if result.verdict == "no law":
         print(f"\nverdict: no law — no formula explains {shown(args.target)} better than its mean")
         print(f"({shown(result.verdict_reason)})")
-    print(f"\nbest: {shown(args.target)} = {result.best.expr}")
+    print(f"\nbest: {shown(result.target)} = {result.best.expr}")
+    for value, unit in result.constant_units():
+        print(f"  constant {value:.6g} {shown(unit)}")
     print(f"validation R² {m['val_r2']:.6g}, RMSE {m['val_rmse']:.4g}; {result.seconds:.1f} s")
     if args.out:
         X = df[result.variables].to_numpy(float)
-        report = to_json(result, fingerprint(X, df[args.target].to_numpy(float)))
+        report = to_json(result, fingerprint(X, df[result.target].to_numpy(float)))
         Path(args.out).write_text(json.dumps(report, indent=2, default=str))
         print(f"wrote {args.out}")
     return 0
+
+
+# The Pareto table's dimensions column: consistent, only with a constant's unit, or not.
+_DIMS = {"consistent": "yes", "constant carries units": "with const", "inconsistent": "no"}
 
 
 def _inspect(args: argparse.Namespace) -> int:
@@ -150,12 +162,14 @@ def _bench(args: argparse.Namespace) -> int:
         summary_line,
         write_report,
     )
+    from kan_core.units import read_dimension_table
 
     if args.jobs < 1 or args.samples < 10 or args.seconds <= 0 or args.noise < 0 or args.seed < 0:
         raise ConfigError("need --jobs ≥ 1, --samples ≥ 10, --seconds > 0, --noise ≥ 0 and --seed ≥ 0")
     executor = ray_pool(args.ray)  # without Ray: one line saying how to install it, before any output
     eqs = read_benchmark(args.formulas, args.ids)
-    settings = Settings(samples=args.samples, noise=args.noise, seconds=args.seconds, seed=args.seed)
+    units = tuple(read_dimension_table(args.units).items()) if args.units else ()
+    settings = Settings(args.samples, args.noise, args.seconds, args.seed, units=units)
     bar = tqdm(total=len(eqs), desc="bench", unit="eq", file=sys.stderr, disable=not sys.stderr.isatty())
     tqdm.write(MD_HEADER, file=sys.stderr)
 
@@ -215,6 +229,15 @@ def _out(text: str) -> Path:
     return path
 
 
+def _units(text: str) -> dict[str, str]:
+    from kan_core.units import parse_option
+
+    try:
+        return parse_option(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
 _budget = _checked("a finite number of seconds > 0", float, lambda v: math.isfinite(v) and v > 0)
 _seed = _checked("an integer from 0 to 2**32 - 1", int, lambda v: 0 <= v < 2**32)
 _positive = _checked("an integer >= 1", int, lambda v: v >= 1)
@@ -245,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     d.add_argument("--functions", type=_names, help="comma-separated subset of the library (see `functions`)")
     d.add_argument("--out", type=_out, help="write the JSON report here")
+    d.add_argument("--units", type=_units, help='column units in pint syntax, e.g. "v=m/s,P=kPa"')
     d.set_defaults(run=_discover)
     b = sub.add_parser("bench", help="run discover on a benchmark CSV and judge it as SRBench does")
     b.add_argument("formulas", help="CSV with columns id, formula, output, variables, n_vars")
@@ -264,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument(
         "--out", type=_out, required=True, help="JSON report; a Markdown table goes next to it (.md)"
     )
+    b.add_argument("--units", help="units file (Variable,m,s,kg,T,V exponents): units go into the headers")
     ray_option(b, "each equation")
     b.set_defaults(run=_bench)
     from kan_core._experiments_cli import add_parsers

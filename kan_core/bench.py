@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import sympy as sp
 
 from kan_core._runtime import Overtime, time_limited
@@ -54,6 +55,7 @@ class Settings:
     test_rows: int = 2000
     simplify_s: float = 5.0  # per simplify() call while judging
     startup_s: float = 15.0  # slack for a worker's start, sampling and scoring around discover()
+    units: tuple[tuple[str, str], ...] = ()  # (variable, unit): written into the tables' headers
 
 
 def _equation(row: dict, seen: set, parse: bool = True) -> Equation:
@@ -164,6 +166,8 @@ def solve(eq: Equation, settings: Settings) -> dict:
     names, (train_seed, test_seed) = [r[0] for r in eq.ranges], equation_seeds(settings.seed, eq.id)
     train = sample_formula(eq.formula, eq.variables, settings.samples, train_seed, settings.noise, eq.output)
     test = sample_formula(eq.formula, eq.variables, settings.test_rows, test_seed, 0.0, eq.output)
+    if settings.units:  # the user's path: units in the headers (`v [m/s]`), read back by read_table
+        train = with_units(train, dict(settings.units))
     result = discover(train, eq.output, names, seconds=settings.seconds, seed=settings.seed)
     y, pred = test[eq.output].to_numpy(float), result.predict(test[names].to_numpy(float))
     with np.errstate(all="ignore"):
@@ -179,6 +183,14 @@ def solve(eq: Equation, settings: Settings) -> dict:
     row |= dict(accurate=r2 is not None and r2 > ACCURATE_R2, exact=exact, exact_reason=reason)
     row["verdict"] = result.verdict
     return row | {"routes": result.routes}  # what each route found, or why it failed
+
+
+def with_units(table: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """The table as a user would give it, headers `name [unit]`, read back by `read_table`."""
+    from kan_core.io.data import read_table
+
+    named = table.rename(columns={c: f"{c} [{units[c]}]" for c in table.columns if c in units})
+    return read_table(named.to_csv(index=False).encode())
 
 
 def failed_row(eq: Equation, status: str) -> dict:

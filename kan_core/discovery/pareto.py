@@ -23,6 +23,9 @@ class Candidate:
     val_mse: float
     score: float = 0.0
     net_error: float | None = None  # RMS(formula − network) / std(network), where it came from one
+    dimension: str | None = (
+        None  # "consistent", "constant carries units", "inconsistent"; None: units unknown
+    )
 
 
 def pareto_front(cands: list[Candidate], floor: float) -> list[Candidate]:

@@ -18,6 +18,7 @@ from kan_core.discovery.pareto import Candidate, Scorer, verdict
 from kan_core.discovery.routes import Problem, Settings, plans
 from kan_core.discovery.routes.polynomial import difference_form
 from kan_core.discovery.screen import duplicate_columns, relevant_columns
+from kan_core.discovery.units_route import column_units, mark, pi_route, plan
 from kan_core.engine.model import KAN
 from kan_core.errors import ConfigError, DataError, KanStudioError
 from kan_core.io.data import prepare
@@ -82,6 +83,25 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     verdict: str = "law"
     verdict_reason: str = ""
+    units: dict[str, str] = field(default_factory=dict)
+    groups: list[str] = field(default_factory=list)
+
+    def constant_units(self, i: int | Candidate | None = None) -> list[tuple[float, str]]:
+        """[(value, unit text)] for the best formula's (or row `i`'s) constants, in the units of
+        the columns (8.314 J/(K·mol)); empty unless the target and the formula's variables have units."""
+        from kan_core import units as U
+        from kan_core.discovery.dimensional import constant_units
+
+        cand = self._pick(i)
+        parsed = {n: U.parse(t, n) for n, t in self.units.items() if t.strip()}
+        sym_units = {s: parsed[n] for s, n in zip(self.symbols, self.variables) if n in parsed}
+        if self.target not in parsed or not cand.expr.free_symbols <= set(sym_units):
+            return []
+        out = []
+        for value, unit in constant_units(cand.expr, sym_units, parsed[self.target]):
+            factor, shown = U.simplest(unit)
+            out.append((float(value) * factor, U.pretty(shown)))
+        return out
 
     @property
     def equations(self) -> pd.DataFrame:
@@ -105,10 +125,12 @@ class Result:
                 "latex": to_latex(c.expr, self.symbols, self.variables),
                 "route": c.route,
                 "best": c is self.best,
+                "dimension": c.dimension,
             }
             for c in self.pareto
         ]
         columns = ["complexity", "loss", "val_loss", "score", "equation", "sympy", "latex", "route", "best"]
+        columns.append("dimension")
         return pd.DataFrame(rows, columns=columns)
 
     def _pick(self, i: int | Candidate | None) -> Candidate:
@@ -152,6 +174,7 @@ def discover(
     stop_event: threading.Event | None = None,
     routes: list[str] | None = None,
     settings: Settings | None = None,
+    units: dict[str, str] | None = None,
 ) -> Result:
     """Find closed-form formulas for `target` from `features` within `seconds`.
 
@@ -189,6 +212,11 @@ def discover(
         "log-space", "additive", "wide", …), in their usual order; default all that apply.
     settings : kan_core.discovery.routes.Settings, optional
         The routes' recipe numbers (first grid, sparsity λ, hidden width of "wide", …).
+    units : dict of str to str, optional
+        Units of columns in pint syntax ({"v": "m/s", "P": "kPa"}), over those read from the
+        headers or a units row (`read_table`). With every searched column's unit known, a first
+        route searches on the Buckingham π groups (`kan_core.discovery.units_route`), and every
+        candidate is marked dimensionally consistent or not; inconsistent ones are not selected.
 
     Returns
     -------
@@ -198,9 +226,10 @@ def discover(
     Raises
     ------
     ConfigError
-        A budget, seed, threshold, function or route name out of range.
+        A budget, seed, threshold, function or route name out of range; units for a missing column.
     DataError
-        A table `prepare` refuses, or values beyond ±1e100 / a target with nothing to fit.
+        A table `prepare` refuses, values beyond ±1e100 / a target with nothing to fit, or a unit
+        pint cannot read.
     """
     start = time.perf_counter()
     _check_options(seconds, seed, r2_threshold, functions, val_fraction)
@@ -209,6 +238,11 @@ def discover(
     check_scale(ds)
     X, y, names = ds.X, ds.y, ds.features
     symbols = safe_symbols(names)
+    renamed = data.attrs.get("renamed") or {}
+    columns = [renamed.get(str(c), str(c)) for c in data.columns]
+    given = {renamed.get(k, k): v for k, v in (units or {}).items()}
+    unit_texts, parsed, unit_notes = column_units(ds.units, given, columns)
+    unit_texts = {c: t for c, t in unit_texts.items() if c in names or c == ds.target}
     n_val = 0 if ds.small else int(round(val_fraction * len(y)))
     sc = Scorer(X, y, symbols, seed, n_val)
     tr, add = sc.tr, sc.add
@@ -219,6 +253,18 @@ def discover(
     tried = []  # what each route found, or why it failed
     settings = settings or Settings()
     todo = plans(Xs, y[tr], settings)
+    groups, groups_note = plan([names[i] for i in keep], syms, ds.target, parsed)
+    unit_notes += [groups_note] if groups_note else []
+
+    def solve_groups(frame: pd.DataFrame, inputs: list[str], budget: float) -> list[sp.Expr]:
+        inner = discover(frame, "pi_y", inputs, seconds=budget, seed=seed, functions=functions)
+        return [
+            inner.best.expr,
+            *[c.expr for c in inner.pareto if c is not inner.best and c.route != "constant"],
+        ]
+
+    if groups is not None:
+        todo.insert(0, ("units (π groups)", pi_route(groups, solve_groups)))
     if routes is not None:
         known = [name for name, _ in todo]
         if unknown := [r for r in routes if r not in known] or ([] if routes else ["(none given)"]):
@@ -243,6 +289,7 @@ def discover(
             break  # exact on held-out data and simple: more routes cannot do better
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
         # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
+    unit_notes += mark(sc.cands, symbols, names, ds.target, parsed)
     best = sc.select()[1]
     if best.expr.atoms(sp.Float) and best.route != "constant" and time.perf_counter() < end - 0.5:
         # Late routes leave constants unsnapped (kappa**1.000003): polish the winner in what is left.
@@ -252,9 +299,10 @@ def discover(
                 add(variant, f"{best.route}, polished", best.net_error)
         except ROUTE_ERRORS:
             pass
+    mark(sc.cands, symbols, names, ds.target, parsed)
     pareto, best, metrics = sc.select()
     law, why = verdict(sc, best)
-    notes = [*ds.warnings, *screened]
+    notes = [*ds.warnings, *screened, *unit_notes]
     if not law:
         notes.append(
             f"no formula explains the target better than its mean ({why}; best try: {str(best.expr)[:100]})"
@@ -273,6 +321,8 @@ def discover(
         notes,
         verdict="law" if law else "no law",
         verdict_reason=why,
+        units=unit_texts,
+        groups=groups.text if groups is not None else [],
     )
 
 

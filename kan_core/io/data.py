@@ -43,6 +43,7 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     dropped_rows: int = 0
     report: list[dict] = field(default_factory=list)  # column health: one row per column
+    units: dict[str, str] = field(default_factory=dict)  # unit text per column that has one (pint syntax)
 
     @property
     def small(self) -> bool:
@@ -326,6 +327,9 @@ def prepare(
     cols = [str(c) for c in df.columns]
     where, line_of = _line_numbers(df)
     df = df.set_axis(cols, axis=1)
+    renamed = df.attrs.get("renamed") or {}  # `P [Pa]` was read as P in Pa: both names work
+    target = renamed.get(target, target)
+    features = None if features is None else [renamed.get(f, f) for f in features]
     if target not in set(cols):
         raise DataError(f"target column {target!r} not found; columns are: {_names(cols)}")
     notes = [str(n) for n in df.attrs.get("notes", [])]
@@ -342,7 +346,8 @@ def prepare(
     _check_variation(values, features, target)
     if len(values) < SMALL_DATA:
         notes.append(f"only {len(values)} rows: using a small model, no validation split, simple formulas")
-    return Dataset(values[:, :-1], values[:, -1], features, target, notes, int(bad.sum()), report)
+    units = {c: str(u) for c, u in (df.attrs.get("units") or {}).items() if c in features or c == target}
+    return Dataset(values[:, :-1], values[:, -1], features, target, notes, int(bad.sum()), report, units)
 
 
 def _choose_features(df, target: str, features, max_features: int, notes: list, report: list) -> list[str]:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kan_core.errors import DataError
+from kan_core.units import header_units
 
 EMPTY, MISSING, ERROR, NUMBER, TEXT = range(5)
 
@@ -313,7 +314,15 @@ class Table:
             raise DataError(
                 "every column is empty (no numbers and no text); check the file and its delimiter"
             )
-        df.attrs.update(notes=self.notes, units=self.units, missing=missing, index="line")
+        renames, found = header_units([str(c) for c in df.columns])
+        if found:
+            df = df.rename(columns=renames)
+            missing = {renames.get(k, k): v for k, v in missing.items()}
+            self.units = {**{renames.get(k, k): v for k, v in self.units.items()}, **found}
+            shown = ", ".join(f"{renames.get(h, h)} in {found[renames.get(h, h)]}" for h in list(renames)[:6])
+            if shown:
+                self.notes.append(f"units read from the headers: {shown}")
+        df.attrs.update(notes=self.notes, units=self.units, missing=missing, index="line", renamed=renames)
         return df
 
     def _first(self, codes: np.ndarray, numeric: np.ndarray, uid: int, index: bool = False):

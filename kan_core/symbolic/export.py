@@ -49,7 +49,14 @@ def to_sympy(expr: sp.Expr) -> str:
     return sp.sstr(expr, full_prec=True)
 
 
-def to_python(expr: sp.Expr, symbols: list[sp.Symbol], name: str = "formula", target: str = "y") -> str:
+def to_python(
+    expr: sp.Expr,
+    symbols: list[sp.Symbol],
+    name: str = "formula",
+    target: str = "y",
+    units: list[str | None] | None = None,
+    target_unit: str | None = None,
+) -> str:
     """Self-contained NumPy source of `def formula(<variables>)` (needs only numpy).
 
     The arguments are the safe symbol names (`formula.safe_symbols`: ASCII identifiers that shadow
@@ -66,22 +73,36 @@ def to_python(expr: sp.Expr, symbols: list[sp.Symbol], name: str = "formula", ta
         raise ValueError(f"not a safe Python identifier: {bad[0] if bad else name!r}")
     args = ", ".join(s.name for s in symbols)
     body = NumPyPrinter({"fully_qualified_modules": True}).doprint(expr)
+    # Units as comments (ASCII-escaped like every user text here): "x in m", "target: 'P' in Pa".
+    unit_lines = "".join(f"    # {s.name} in {ascii(u)[1:-1]}\n" for s, u in zip(symbols, units or []) if u)
+    returns = f" in {ascii(target_unit)[1:-1]}" if target_unit else ""
     return (
         "import numpy\n\n\n"
         f"def {name}({args}):\n"
-        f"    # target: {ascii(str(target))}\n"
+        f"    # target: {ascii(str(target))}{returns}\n"
+        f"{unit_lines}"
         f"    # {ascii(to_sympy(expr))[1:-1]}\n"
         f"    value = {body}\n"
         f"    return numpy.broadcast_to(value, numpy.broadcast({args}).shape).astype(float)\n"
     )
 
 
-def candidate_dict(cand, symbols: list[sp.Symbol], names: list[str], target: str) -> dict:
+def candidate_dict(
+    cand, symbols: list[sp.Symbol], names: list[str], target: str, units: dict[str, str] | None = None
+) -> dict:
     """One formula in the report's stable shape (see README, 'Formula JSON')."""
+    units = units or {}
     return {
         "sympy": to_sympy(cand.expr),
         "latex": to_latex(cand.expr, symbols, names),
-        "python": to_python(cand.expr, symbols, target=target),
+        "python": to_python(
+            cand.expr,
+            symbols,
+            target=target,
+            units=[units.get(n) for n in names],
+            target_unit=units.get(target),
+        ),
+        "dimension": getattr(cand, "dimension", None),
         "complexity": cand.complexity,
         "train_mse": cand.train_mse,
         "val_mse": cand.val_mse,
@@ -90,6 +111,10 @@ def candidate_dict(cand, symbols: list[sp.Symbol], names: list[str], target: str
         "constants": [float(c) for c in sorted(cand.expr.atoms(sp.Float), key=float)],
         "formula_vs_network": cand.net_error,
     }
+
+
+def _constant_units(result) -> list[tuple[float, str]]:
+    return result.constant_units() if hasattr(result, "constant_units") else []
 
 
 def fingerprint(X: np.ndarray, y: np.ndarray) -> str:
@@ -114,8 +139,16 @@ def to_json(result, data_fingerprint: str | None = None) -> dict:
         "variables": [{"name": n, "symbol": s.name} for s, n in zip(syms, names)],
         "verdict": getattr(result, "verdict", "law"),
         "verdict_reason": getattr(result, "verdict_reason", ""),
-        "best": {**candidate_dict(result.best, syms, names, target), "metrics": result.metrics},
-        "pareto": [candidate_dict(c, syms, names, target) for c in result.pareto],
+        "units": dict(getattr(result, "units", {})),
+        "groups": list(getattr(result, "groups", [])),
+        "best": {
+            **candidate_dict(result.best, syms, names, target, getattr(result, "units", {})),
+            "metrics": result.metrics,
+            "constant_units": [{"value": v, "unit": u} for v, u in _constant_units(result)],
+        },
+        "pareto": [
+            candidate_dict(c, syms, names, target, getattr(result, "units", {})) for c in result.pareto
+        ],
         "routes": result.routes,
         "seconds": result.seconds,
         "seed": result.seed,

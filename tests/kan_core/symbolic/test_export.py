@@ -148,6 +148,8 @@ def test_json_report_has_the_documented_keys_and_round_trips():
         "variables",
         "verdict",
         "verdict_reason",
+        "units",
+        "groups",
         "best",
         "pareto",
         "routes",

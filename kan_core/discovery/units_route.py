@@ -1,0 +1,104 @@
+"""Units in a `discover` run: the columns' units, the π-group route, and the dimensional check.
+
+With every searched column's unit known, the first route searches for y/M(x) = g(π₁, …, π_m) on
+the Buckingham π groups (`dimensional.pi_groups`) with a nested `discover` on the m dimensionless
+inputs, and maps each formula back to the columns. Every candidate is then marked consistent,
+"constant carries units" or inconsistent (`dimensional.status`); inconsistent ones are not selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import sympy as sp
+
+from kan_core import units as U
+from kan_core.discovery.dimensional import INCONSISTENT, Groups, NoGroups, pi_groups, status
+from kan_core.discovery.routes.base import Found, Problem, Route
+from kan_core.symbolic.formula import evaluate, safe_symbols
+
+MAX_MAPPED = 6  # formulas of the nested search's Pareto front mapped back
+
+
+def column_units(
+    known: Mapping[str, str], given: Mapping[str, str] | None, columns: list[str]
+) -> tuple[dict[str, str], dict[str, U.Unit], list[str]]:
+    """({column: unit text}, {column: pint unit}, notes) from the table's units and the user's.
+
+    The user's mapping wins over units read from the headers or a units row.
+
+    Raises
+    ------
+    ConfigError
+        Units for a column that is not in the table.
+    DataError
+        A unit pint cannot read, naming the column and the text.
+    """
+    texts = {**{c: t for c, t in known.items() if c in columns}, **U.check_mapping(given, columns)}
+    parsed = {c: U.parse(t, c) for c, t in texts.items() if t.strip()}
+    notes = [
+        f"column {c!r} is in {texts[c]}, an offset unit: a law in absolute temperature needs kelvin"
+        for c, u in parsed.items()
+        if U.is_offset(u)
+    ]
+    return texts, parsed, notes
+
+
+def plan(
+    names: list[str], symbols: list[sp.Symbol], target: str, parsed: dict[str, U.Unit]
+) -> tuple[Groups | None, str | None]:
+    """The π groups for these inputs (None when a unit is missing or none exist) and a note."""
+    missing = [n for n in [*names, target] if n not in parsed]
+    if not parsed:
+        return None, None
+    if missing:
+        return None, f"units route skipped: no unit for {', '.join(map(repr, missing[:5]))}"
+    D = np.array([U.vector(parsed[n]) for n in [*names, target]]).T
+    try:
+        groups = pi_groups(D, symbols, names, target)
+    except NoGroups as err:
+        return None, f"units route found nothing: {err}"
+    return groups, "π groups: " + "; ".join(groups.text)
+
+
+def pi_route(groups: Groups, solve: Callable[[pd.DataFrame, list[str], float], list[sp.Expr]]) -> Route:
+    """The route that searches g on the π groups: y = M(x)·g(π₁, …, π_m)."""
+
+    def run(p: Problem) -> Found:
+        import time
+
+        with np.errstate(all="ignore"):
+            M = evaluate(groups.prefactor, p.symbols, p.X)
+            Y = p.y / M
+            Pi = [evaluate(g, p.symbols, p.X) for g in groups.pis]
+        if not np.isfinite(Y).all() or not all(np.isfinite(v).all() for v in Pi):
+            raise ValueError("the π groups are not finite on every row (a zero or negative column)")
+        if not groups.pis:
+            return [(sp.Float(float(np.median(Y))) * groups.prefactor, None)]
+        names = [f"pi{i + 1}" for i in range(len(groups.pis))]
+        frame = pd.DataFrame(dict(zip(names, Pi)) | {"pi_y": Y})
+        found = solve(frame, names, max(1.0, p.deadline - time.perf_counter()))
+        inner = safe_symbols(names)
+        back = dict(zip(inner, groups.pis))
+        return [(groups.prefactor * g.xreplace(back), None) for g in found[:MAX_MAPPED]]
+
+    return run
+
+
+def mark(cands: list, symbols: list[sp.Symbol], names: list[str], target: str, parsed: dict) -> list[str]:
+    """Set each candidate's `dimension`; drop the inconsistent ones when a consistent formula
+    other than the constant remains. Returns a note when some were dropped."""
+    if target not in parsed:
+        return []
+    dims = {s: U.vector(parsed[n]) for s, n in zip(symbols, names) if n in parsed}
+    goal = U.vector(parsed[target])
+    for c in cands:
+        c.dimension = status(c.expr, dims, goal) if c.expr.free_symbols <= set(dims) else None
+    bad = [c for c in cands if c.dimension == INCONSISTENT]
+    if not bad or not any(c.dimension not in (None, INCONSISTENT) and c.route != "constant" for c in cands):
+        return []
+    for c in bad:
+        cands.remove(c)
+    return [f"{len(bad)} dimensionally inconsistent formula(s) left out (e.g. {str(bad[0].expr)[:60]})"]
