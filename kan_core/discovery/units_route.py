@@ -19,7 +19,9 @@ from kan_core.discovery.dimensional import INCONSISTENT, Groups, NoGroups, pi_gr
 from kan_core.discovery.routes.base import Found, Problem, Route
 from kan_core.symbolic.formula import evaluate, safe_symbols
 
-MAX_MAPPED = 6  # formulas of the nested search's Pareto front mapped back
+MAX_MAPPED = 3  # formulas of the nested search's Pareto front mapped back (each is refit: ≤ 3 s)
+SEARCH_SHARE = 0.7  # of the route's time, for the nested search; the rest for the refits
+KEEP_QUANTILE = 0.5  # the π search runs on the rows with |M| above this quantile
 
 
 def column_units(
@@ -78,8 +80,11 @@ def pi_route(groups: Groups, solve: Callable[[pd.DataFrame, list[str], float], l
         if not groups.pis:
             return [(sp.Float(float(np.median(Y))) * groups.prefactor, None)]
         names = [f"pi{i + 1}" for i in range(len(groups.pis))]
-        frame = pd.DataFrame(dict(zip(names, Pi)) | {"pi_y": Y})
-        found = solve(frame, names, max(1.0, p.deadline - time.perf_counter()))
+        # Noise on y becomes noise/|M| on y/M: search g on the rows where |M| is largest, whose
+        # π values carry the least noise (the refit on all rows then weighs every row alike).
+        rows = np.abs(M) >= np.quantile(np.abs(M), KEEP_QUANTILE)
+        frame = pd.DataFrame(dict(zip(names, [v[rows] for v in Pi])) | {"pi_y": Y[rows]})
+        found = solve(frame, names, max(1.0, SEARCH_SHARE * (p.deadline - time.perf_counter())))
         inner = safe_symbols(names)
         back = dict(zip(inner, groups.pis))
         return [(groups.prefactor * g.xreplace(back), None) for g in found[:MAX_MAPPED]]
