@@ -188,7 +188,9 @@ def solve(eq: Equation, settings: Settings) -> dict:
 def with_units(table: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
     """The table as a user would give it, headers `name [unit]`, read back by `read_table`."""
     from kan_core.io.data import read_table
+    from kan_core.units import registry
 
+    registry()  # pint's definitions load once per process (~1 s): start-up, like the imports
     named = table.rename(columns={c: f"{c} [{units[c]}]" for c in table.columns if c in units})
     return read_table(named.to_csv(index=False).encode())
 

@@ -21,7 +21,8 @@ from kan_core.symbolic.formula import evaluate, safe_symbols
 
 MAX_MAPPED = 3  # formulas of the nested search's Pareto front mapped back (each is refit: ≤ 3 s)
 SEARCH_SHARE = 0.7  # of the route's time, for the nested search; the rest for the refits
-KEEP_QUANTILE = 0.5  # the π search runs on the rows with |M| above this quantile
+KEEP_QUANTILE = 0.5  # the π search runs on the rows with |M| above this quantile …
+SEARCH_ROWS = 500  # … at most this many of them (chosen at random, seeded)
 
 
 def column_units(
@@ -82,12 +83,16 @@ def pi_route(groups: Groups, solve: Callable[[pd.DataFrame, list[str], float], l
         names = [f"pi{i + 1}" for i in range(len(groups.pis))]
         # Noise on y becomes noise/|M| on y/M: search g on the rows where |M| is largest, whose
         # π values carry the least noise (the refit on all rows then weighs every row alike).
-        rows = np.abs(M) >= np.quantile(np.abs(M), KEEP_QUANTILE)
+        rows = np.flatnonzero(np.abs(M) >= np.quantile(np.abs(M), KEEP_QUANTILE))
+        if len(rows) > SEARCH_ROWS:  # the nested search's cost grows with its rows
+            rows = np.sort(np.random.default_rng(p.seed).choice(rows, SEARCH_ROWS, replace=False))
         frame = pd.DataFrame(dict(zip(names, [v[rows] for v in Pi])) | {"pi_y": Y[rows]})
         found = solve(frame, names, max(1.0, SEARCH_SHARE * (p.deadline - time.perf_counter())))
         inner = safe_symbols(names)
+        # |π| is π where π > 0 on every row (the nested search does not know its inputs' signs).
+        plain = {sp.Abs(s): s for s, v in zip(inner, Pi) if (v > 0).all()}
         back = dict(zip(inner, groups.pis))
-        return [(groups.prefactor * g.xreplace(back), None) for g in found[:MAX_MAPPED]]
+        return [(groups.prefactor * g.xreplace(plain).xreplace(back), None) for g in found[:MAX_MAPPED]]
 
     return run
 
