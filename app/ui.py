@@ -61,9 +61,8 @@ def action(fn: Callable[..., object], *args, done: str | None = None) -> Callabl
 def experiment_panel(kind: str, start: Callable[[], object], note: str) -> None:
     """Run / Stop, live progress and the results (figures, table, JSON download) of one claim
     experiment (`kind` in app.experiments.KINDS); `start()` returns a new ExperimentJob."""
-    from kan_core.experiments.figures import figures
-
     from .experiments import progress, summary, table, to_json
+    from .figures import figures
 
     jobs = st.session_state.setdefault("experiments", {})
 

@@ -1,5 +1,5 @@
 """The CLI's `compare`, `continual` and `pde` commands: run an experiment, print its numbers, write
-the JSON (`--out RESULT.json`) and its figures beside it (`RESULT.html`)."""
+the JSON (`--out RESULT.json`); `python -m app.figures RESULT.json` draws its figures."""
 
 from __future__ import annotations
 
@@ -29,13 +29,7 @@ def _write(result: dict, out: Path | None) -> None:
     if out is None:
         return
     out.write_text(json.dumps(result, indent=1))
-    try:
-        from kan_core.experiments.figures import write_html
-    except ImportError:
-        print(f"wrote {out}; note: plotly is not installed, so no figure was written", file=sys.stderr)
-        return
-    html = write_html(result, out.with_suffix(".html"))
-    print(f"wrote {out} and {html}")
+    print(f"wrote {out}; its figures: python -m app.figures {out} (or the studio's page)")
 
 
 def sizes(text: str, kind: str) -> list[tuple[int, ...]]:
@@ -200,7 +194,7 @@ def add_parsers(sub, checked: dict) -> None:
     )
     c.add_argument("--seed", type=seed, default=0)
     c.add_argument("--threads", **threads)
-    c.add_argument("--out", type=out, help="write the JSON here (and the figures to the same name .html)")
+    c.add_argument("--out", type=out, help="write the JSON here ")
     c.set_defaults(run=_compare)
     k = sub.add_parser("continual", help="continual learning: forgetting of a KAN and an MLP, phase by phase")
     k.add_argument(
@@ -214,7 +208,7 @@ def add_parsers(sub, checked: dict) -> None:
     k.add_argument("--steps", type=positive, default=500, help="Adam steps per phase (LBFGS: a tenth)")
     k.add_argument("--seed", type=seed, default=0)
     k.add_argument("--threads", **threads)
-    k.add_argument("--out", type=out, help="write the JSON here (and the figures to the same name .html)")
+    k.add_argument("--out", type=out, help="write the JSON here ")
     k.set_defaults(run=_continual)
     p = sub.add_parser("pde", help="solve ∇²u = f on [-1, 1]² with a KAN and an MLP (physics-informed)")
     p.add_argument("--steps", type=positive, default=50, help="LBFGS steps per phase (default 50)")
@@ -225,5 +219,5 @@ def add_parsers(sub, checked: dict) -> None:
     p.add_argument("--seconds", type=budget, help="wall-clock cap per model (default: none)")
     p.add_argument("--seed", type=seed, default=0)
     p.add_argument("--threads", **threads)
-    p.add_argument("--out", type=out, help="write the JSON here (and the figures to the same name .html)")
+    p.add_argument("--out", type=out, help="write the JSON here ")
     p.set_defaults(run=_pde)

@@ -39,7 +39,10 @@ def test_a_tiny_poisson_run_and_the_three_clis_end_to_end(tmp_path, capsys):
     out = tmp_path / "pde.json"
     assert main(["pde", "--steps", "1", "--points", "7", "--grids", "3", "--out", str(out)]) == 0
     saved = json.loads(out.read_text())
-    assert saved["kan"]["steps"] == 1 and saved["mlp"]["steps"] == 1 and out.with_suffix(".html").exists()
+    assert saved["kan"]["steps"] == 1 and saved["mlp"]["steps"] == 1
+    from app.figures import main as draw
+
+    assert draw([str(out)]) == 0 and "Plotly" in out.with_suffix(".html").read_text()[:200_000]
     assert f"relative L2 {saved['kan']['rel_l2']:.4g}" in capsys.readouterr().out
     csv = tmp_path / "d.csv"
     csv.write_text(

@@ -1,8 +1,7 @@
-"""Plotly figures of the experiments' result dicts, shared by the studio and the CLI (`RESULT.html`).
+"""Plotly figures of the experiments' result dicts (Compare, Continual learning, Solve a PDE).
 
-The one module of kan_core that imports plotly (the studio's extra): the CLI must write a figure
-beside its JSON, and the installed package has no `app/`. Nothing else imports it; the
-experiments themselves stay torch/NumPy only.
+The studio's pages draw them; `python -m app.figures RESULT.json` writes them to RESULT.html for
+a result the CLI saved (the engine, kan_core, imports no plotting library).
 """
 
 from __future__ import annotations
@@ -147,3 +146,27 @@ def write_html(result: dict, path: str | Path) -> Path:
     path = Path(path)
     path.write_text(f"<html><head><meta charset='utf-8'></head><body>{''.join(parts)}</body></html>")
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m app.figures RESULT.json [OUT.html]`: the figures of a saved experiment result."""
+    import json
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if not args:
+        print("usage: python -m app.figures RESULT.json [OUT.html]", file=sys.stderr)
+        return 2
+    src = Path(args[0])
+    try:
+        result = json.loads(src.read_text())
+        html = write_html(result, Path(args[1]) if len(args) > 1 else src.with_suffix(".html"))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        print(f"error: cannot draw {src.name}: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {html}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
