@@ -76,11 +76,19 @@ def _show(names: list[str], exps) -> str:
 
 
 def pi_groups(D: np.ndarray, symbols: list[sp.Symbol], names: list[str], target: str) -> Groups:
-    """Buckingham π groups of d inputs and a target, chosen to be short products.
+    """The shortest Buckingham π groups (`pi_group_choices`' first)."""
+    return pi_group_choices(D, symbols, names, target, 1)[0]
+
+
+def pi_group_choices(
+    D: np.ndarray, symbols: list[sp.Symbol], names: list[str], target: str, count: int = 2
+) -> list[Groups]:
+    """Buckingham π groups of d inputs and a target, the `count` shortest distinct choices.
 
     Every set of r = rank(D_inputs) "repeating" inputs with independent dimensions is tried; each
     other input and the target are made dimensionless with powers of the repeating ones, and the
-    choice with the smallest total |exponent| (integer exponents preferred) wins.
+    choices are ranked by their total |exponent| (integer exponents preferred). Choices differ in
+    their prefactor (m·c²·g(v/c) or m·v²·h(c/v)): the law may be simple in one and not the other.
 
     Parameters
     ----------
@@ -93,7 +101,8 @@ def pi_groups(D: np.ndarray, symbols: list[sp.Symbol], names: list[str], target:
 
     Returns
     -------
-    Groups
+    list of Groups
+        Shortest first, at most `count`.
 
     Raises
     ------
@@ -109,7 +118,7 @@ def pi_groups(D: np.ndarray, symbols: list[sp.Symbol], names: list[str], target:
             f"the unit of {target!r} is not a product of powers of the inputs' units; a dimensional "
             "constant may be missing from the table, or a unit is wrong"
         )
-    best: tuple | None = None
+    choices: list[tuple] = []
     for R in itertools.islice(itertools.combinations(range(d), r), MAX_SUBSETS):
         B = Dx[:, list(R)]
         if r and np.linalg.matrix_rank(B) < r:
@@ -131,19 +140,24 @@ def pi_groups(D: np.ndarray, symbols: list[sp.Symbol], names: list[str], target:
             cost += sum(abs(float(e)) for e in exps) + sum(e.denominator != 1 for e in exps)
             rows.append((j, exps))
         else:
-            if best is None or cost < best[0]:
-                best = (cost, rows)
-    if best is None:
+            choices.append((cost, len(choices), rows))
+    if not choices:
         raise NoGroups("the units' exponents are not small fractions; no readable π groups")
-    pis, text = [], []
-    for j, exps in best[1]:
-        if j < d:
-            pis.append(_monomial(symbols, exps))
-            text.append(f"π{_sub(len(pis))} = {_show(names, exps)}")
-        else:  # the target's group: y·Π x^a, so y = Π x^(−a) · g(π)
-            prefactor = _monomial(symbols, [-e for e in exps])
-            text.append(f"π_y = {_show([target, *names], [Fraction(1), *exps])}")
-    return Groups(prefactor, pis, text)
+    out: list[Groups] = []
+    for _, _, rows in sorted(choices):
+        pis, text = [], []
+        for j, exps in rows:
+            if j < d:
+                pis.append(_monomial(symbols, exps))
+                text.append(f"π{_sub(len(pis))} = {_show(names, exps)}")
+            else:  # the target's group: y·Π x^a, so y = Π x^(−a) · g(π)
+                prefactor = _monomial(symbols, [-e for e in exps])
+                text.append(f"π_y = {_show([target, *names], [Fraction(1), *exps])}")
+        if all(g.prefactor != prefactor for g in out):
+            out.append(Groups(prefactor, pis, text))
+        if len(out) == count:
+            break
+    return out
 
 
 def _sub(i: int) -> str:

@@ -263,7 +263,7 @@ def discover(
             *[c.expr for c in inner.pareto if c is not inner.best and c.route != "constant"],
         ]
 
-    if groups is not None:
+    if groups:
         todo.insert(0, ("units (π groups)", pi_route(groups, solve_groups)))
     if routes is not None:
         known = [name for name, _ in todo]
@@ -322,7 +322,7 @@ def discover(
         verdict="law" if law else "no law",
         verdict_reason=why,
         units=unit_texts,
-        groups=groups.text if groups is not None else [],
+        groups=groups[0].text if groups else [],
     )
 
 

@@ -15,10 +15,11 @@ import pandas as pd
 import sympy as sp
 
 from kan_core import units as U
-from kan_core.discovery.dimensional import INCONSISTENT, Groups, NoGroups, pi_groups, status
+from kan_core.discovery.dimensional import INCONSISTENT, Groups, NoGroups, pi_group_choices, status
 from kan_core.discovery.routes.base import Found, Problem, Route
 from kan_core.symbolic.formula import evaluate, safe_symbols
 
+CHOICES = 2  # π-group choices searched (distinct prefactors: m·c²·g(v/c) and m·v²·h(c/v))
 MAX_MAPPED = 3  # formulas of the nested search's Pareto front mapped back (each is refit: ≤ 3 s)
 SEARCH_SHARE = 0.7  # of the route's time, for the nested search; the rest for the refits
 KEEP_QUANTILE = 0.5  # the π search runs on the rows with |M| above this quantile …
@@ -51,50 +52,81 @@ def column_units(
 
 def plan(
     names: list[str], symbols: list[sp.Symbol], target: str, parsed: dict[str, U.Unit]
-) -> tuple[Groups | None, str | None]:
-    """The π groups for these inputs (None when a unit is missing or none exist) and a note."""
+) -> tuple[list[Groups], str | None]:
+    """The π groups to search for these inputs (`CHOICES` at most, shortest first; none when a
+    unit is missing or no group exists) and a note."""
     missing = [n for n in [*names, target] if n not in parsed]
     if not parsed:
-        return None, None
+        return [], None
     if missing:
-        return None, f"units route skipped: no unit for {', '.join(map(repr, missing[:5]))}"
+        return [], f"units route skipped: no unit for {', '.join(map(repr, missing[:5]))}"
     D = np.array([U.vector(parsed[n]) for n in [*names, target]]).T
     try:
-        groups = pi_groups(D, symbols, names, target)
+        choices = pi_group_choices(D, symbols, names, target, CHOICES)
     except NoGroups as err:
-        return None, f"units route found nothing: {err}"
-    return groups, "π groups: " + "; ".join(groups.text)
+        return [], f"units route found nothing: {err}"
+    return choices, "π groups: " + "; ".join(choices[0].text)
 
 
-def pi_route(groups: Groups, solve: Callable[[pd.DataFrame, list[str], float], list[sp.Expr]]) -> Route:
-    """The route that searches g on the π groups: y = M(x)·g(π₁, …, π_m)."""
+def pi_route(
+    choices: list[Groups], solve: Callable[[pd.DataFrame, list[str], float], list[sp.Expr]]
+) -> Route:
+    """The route that searches g on the π groups, y = M(x)·g(π₁, …, π_m), for each choice of
+    groups in turn (the first gets the larger share of the time)."""
 
     def run(p: Problem) -> Found:
         import time
 
-        with np.errstate(all="ignore"):
-            M = evaluate(groups.prefactor, p.symbols, p.X)
-            Y = p.y / M
-            Pi = [evaluate(g, p.symbols, p.X) for g in groups.pis]
-        if not np.isfinite(Y).all() or not all(np.isfinite(v).all() for v in Pi):
-            raise ValueError("the π groups are not finite on every row (a zero or negative column)")
-        if not groups.pis:
-            return [(sp.Float(float(np.median(Y))) * groups.prefactor, None)]
-        names = [f"pi{i + 1}" for i in range(len(groups.pis))]
-        # Noise on y becomes noise/|M| on y/M: search g on the rows where |M| is largest, whose
-        # π values carry the least noise (the refit on all rows then weighs every row alike).
-        rows = np.flatnonzero(np.abs(M) >= np.quantile(np.abs(M), KEEP_QUANTILE))
-        if len(rows) > SEARCH_ROWS:  # the nested search's cost grows with its rows
-            rows = np.sort(np.random.default_rng(p.seed).choice(rows, SEARCH_ROWS, replace=False))
-        frame = pd.DataFrame(dict(zip(names, [v[rows] for v in Pi])) | {"pi_y": Y[rows]})
-        found = solve(frame, names, max(1.0, SEARCH_SHARE * (p.deadline - time.perf_counter())))
-        inner = safe_symbols(names)
-        # |π| is π where π > 0 on every row (the nested search does not know its inputs' signs).
-        plain = {sp.Abs(s): s for s, v in zip(inner, Pi) if (v > 0).all()}
-        back = dict(zip(inner, groups.pis))
-        return [(groups.prefactor * g.xreplace(plain).xreplace(back), None) for g in found[:MAX_MAPPED]]
+        found: Found = []
+        for k, groups in enumerate(choices):
+            left = p.deadline - time.perf_counter()
+            if left <= 0 or (k and not groups.pis):
+                break
+            share = left * (0.6 if k + 1 < len(choices) else 1.0)
+            try:
+                found += _search(groups, p, time.perf_counter() + share, solve)
+            except ValueError:
+                if k + 1 == len(choices) and not found:
+                    raise
+            if _exact(found, p):
+                break  # the next choice of groups cannot do better
+        return found
 
     return run
+
+
+def _exact(found: Found, p: Problem) -> bool:
+    """Some formula fits the rows to round-off (relative MSE under 1e-12)."""
+    with np.errstate(all="ignore"):
+        errs = [np.mean((evaluate(e, p.symbols, p.X) - p.y) ** 2) for e, _ in found]
+    return any(np.isfinite(e) and e <= 1e-12 * np.mean(p.y**2) for e in errs)
+
+
+def _search(groups: Groups, p: Problem, deadline: float, solve) -> Found:
+    """y = M·g(π) for one choice of groups, g by a nested search until `deadline`."""
+    import time
+
+    with np.errstate(all="ignore"):
+        M = evaluate(groups.prefactor, p.symbols, p.X)
+        Y = p.y / M
+        Pi = [evaluate(g, p.symbols, p.X) for g in groups.pis]
+    if not np.isfinite(Y).all() or not all(np.isfinite(v).all() for v in Pi):
+        raise ValueError("the π groups are not finite on every row (a zero or negative column)")
+    if not groups.pis:
+        return [(sp.Float(float(np.median(Y))) * groups.prefactor, None)]
+    names = [f"pi{i + 1}" for i in range(len(groups.pis))]
+    # Noise on y becomes noise/|M| on y/M: search g on the rows where |M| is largest, whose
+    # π values carry the least noise (the refit on all rows then weighs every row alike).
+    rows = np.flatnonzero(np.abs(M) >= np.quantile(np.abs(M), KEEP_QUANTILE))
+    if len(rows) > SEARCH_ROWS:  # the nested search's cost grows with its rows
+        rows = np.sort(np.random.default_rng(p.seed).choice(rows, SEARCH_ROWS, replace=False))
+    frame = pd.DataFrame(dict(zip(names, [v[rows] for v in Pi])) | {"pi_y": Y[rows]})
+    found = solve(frame, names, max(1.0, SEARCH_SHARE * (deadline - time.perf_counter())))
+    inner = safe_symbols(names)
+    # |π| is π where π > 0 on every row (the nested search does not know its inputs' signs).
+    plain = {sp.Abs(s): s for s, v in zip(inner, Pi) if (v > 0).all()}
+    back = dict(zip(inner, groups.pis))
+    return [(groups.prefactor * g.xreplace(plain).xreplace(back), None) for g in found[:MAX_MAPPED]]
 
 
 def mark(cands: list, symbols: list[sp.Symbol], names: list[str], target: str, parsed: dict) -> list[str]:
