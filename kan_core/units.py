@@ -8,6 +8,7 @@ evaluates text, and the text is checked first so that no unit can ask for a huge
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from collections.abc import Mapping
@@ -26,16 +27,41 @@ Unit = Any  # a pint unit (pint's classes are generic over their registry; mypy 
 MAX_TEXT = 40
 MAX_EXPONENT = 12
 # `m3`, `cm2`, `s-1`: a unit name followed directly by a power, as headers often write it.
-_TRAILING_POWER = re.compile(r"(?<=[A-Za-zµμΩÅ])(-?\d{1,2})(?![\d.])")
-# A number raised to a power (2**9**9) is refused before pint sees the text.
-_NUMBER_POWER = re.compile(r"(\d\s*(\*\*|\^))|(\([\d\s.+\-*/^]*\)\s*(\*\*|\^))")
-_HEADER = re.compile(r"^(?P<name>.*?\S)\s*(?:\[(?P<bracket>[^\[\]]*)\]|\((?P<paren>[^()]*)\))\s*$")
+# Not after a digit or a point, so 1e-3 stays a number.
+_TRAILING_POWER = re.compile(r"(?<![\w.])([A-Za-zµμΩÅ]+)(-?\d{1,2})(?![\d.])")
+# What may follow `**`: a small signed number or fraction, bare or in parentheses.
+_EXPONENT = re.compile(r"\s*(\(\s*[-+]?\d{1,2}(?:\.\d+)?(?:\s*/\s*\d{1,2})?\s*\)|[-+]?\d{1,2}(?:\.\d+)?)")
+# `name [unit]`, or `name (unit)` with a space before the parenthesis (`f(t)` is a name).
+_HEADER = re.compile(r"^(?P<name>.*?\S)(?:\s*\[(?P<bracket>[^\[\]]*)\]|\s+\((?P<paren>[^()]*)\))\s*$")
+
+
+def _powers_are_safe(text: str) -> bool:
+    """Every power in pint's reading of `text` raises a unit (a letter, or a parenthesised group
+    holding one) to a small number, never a power of a power: no 9**9**9 can reach pint."""
+    t = _TRAILING_POWER.sub(r"\1**\2", pint.util.string_preprocessor(text))
+    for m in re.finditer(r"\*\*", t):
+        exp = _EXPONENT.match(t, m.end())
+        if exp is None or t[exp.end() :].lstrip().startswith("**"):
+            return False
+        base = t[: m.start()].rstrip()
+        if base.endswith(")"):
+            depth, i = 0, len(base) - 1
+            while i >= 0:
+                depth += {")": 1, "(": -1}.get(base[i], 0)
+                if depth == 0:
+                    break
+                i -= 1
+            if i < 0 or not re.search(r"[^\W\d_]", base[i:]):
+                return False
+        elif not base or not re.match(r"[^\W\d_]", base[-1]):
+            return False
+    return True
 
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
     """The one pint registry (loading it takes ~0.3 s), with `m3` read as m**3."""
-    return pint.UnitRegistry(preprocessors=[lambda s: _TRAILING_POWER.sub(r"**\1", s)])
+    return pint.UnitRegistry(preprocessors=[lambda s: _TRAILING_POWER.sub(r"\1**\2", s)])
 
 
 def parse(text: str, column: str) -> Unit:
@@ -63,7 +89,7 @@ def parse(text: str, column: str) -> Unit:
         return ureg.dimensionless
     shown = text[:MAX_TEXT] + ("…" if len(text) > MAX_TEXT else "")
     fix = "write it as pint does, e.g. m/s, kg/m**3, kPa, J/(mol*K)"
-    if len(text) > MAX_TEXT or _NUMBER_POWER.search(text):
+    if len(text) > MAX_TEXT or not _powers_are_safe(text):
         raise DataError(f"column {column!r}: cannot read the unit {shown!r}; {fix}")
     try:
         with warnings.catch_warnings():
@@ -74,7 +100,7 @@ def parse(text: str, column: str) -> Unit:
         raise DataError(f"column {column!r}: cannot read the unit {shown!r} ({why}); {fix}") from None
     if not isinstance(value, pint.Quantity):
         return ureg.dimensionless  # a bare number such as "100"
-    if any(abs(e) > MAX_EXPONENT for e in value.dimensionality.values()):  # type: ignore[operator]
+    if not all(abs(e) <= MAX_EXPONENT for e in value.dimensionality.values()):  # type: ignore[operator]
         raise DataError(f"column {column!r}: the unit {shown!r} has a power over {MAX_EXPONENT}; {fix}")
     return value.units
 
@@ -165,6 +191,8 @@ def simplest(unit: Unit) -> tuple[float, Unit]:
     q: Any = ureg.Quantity(1.0, unit)
     if unit == ureg.dimensionless or not q._is_multiplicative:
         return 1.0, unit
+    if q.dimensionless:  # J·s²/(kg·m²) is 1, km/m is 1000
+        return float(q.to(ureg.dimensionless).magnitude), ureg.dimensionless
     named = [
         ureg.J,
         ureg.N,
@@ -186,6 +214,16 @@ def simplest(unit: Unit) -> tuple[float, Unit]:
     if len(pretty(better.units)) < len(pretty(unit)):
         return float(better.magnitude), better.units
     return 1.0, unit
+
+
+def unit_note(name: str, text: str) -> str:
+    """'T in C (coulomb)': the unit as written and as pint read it, so a misreading shows."""
+    try:
+        unit = parse(text, name)
+    except DataError:
+        return f"{name} in {text} (not a unit pint knows)"
+    long = "dimensionless" if unit == registry().dimensionless else f"{unit}"
+    return f"{name} in {text}" + (f" ({long})" if long != text else "")
 
 
 def header_units(names: list[str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -230,12 +268,19 @@ def read_dimension_table(path: str) -> dict[str, str]:
     need = ["Variable", *FEYNMAN_BASE]
     if not rows or any(c not in rows[0] for c in need):
         raise DataError(f"the units file {path} needs the columns {', '.join(need)}")
-    out = {}
+    out: dict[str, str] = {}
     for line, row in enumerate(rows, start=2):
         try:
-            exps = {FEYNMAN_BASE[c]: int(float(row[c])) for c in FEYNMAN_BASE}
+            values = [float(row[c]) for c in FEYNMAN_BASE]
         except (TypeError, ValueError):
-            raise DataError(f"the units file {path}, line {line}: exponents must be numbers") from None
+            values = [math.nan]
+        if not all(math.isfinite(v) and v == int(v) and abs(v) <= MAX_EXPONENT for v in values):
+            raise DataError(f"the units file {path}, line {line}: exponents must be whole numbers up to 12")
+        if row["Variable"].strip() in out:
+            raise DataError(
+                f"the units file {path}, line {line}: {row['Variable'].strip()!r} is listed twice"
+            )
+        exps = {u: int(v) for u, v in zip(FEYNMAN_BASE.values(), values)}
         text = "*".join(f"{u}**{e}" if e != 1 else u for u, e in exps.items() if e)
         out[row["Variable"].strip()] = text or "1"
     return out

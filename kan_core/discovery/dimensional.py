@@ -176,14 +176,22 @@ def _dim(e: sp.Expr, dims: dict, free: bool):
         return dims[e]
     if e.is_Number or isinstance(e, sp.NumberSymbol):
         return _FREE if free and e not in (sp.S.One, sp.S.NegativeOne) else np.zeros(len(U.BASE))
-    if e.is_Add or isinstance(e, (sp.Min, sp.Max)):
-        parts = [_dim(a, dims, free) for a in e.args]
-        fixed = [p for p in parts if not isinstance(p, str)]
-        if not fixed:
-            return _FREE
-        if any(not np.allclose(p, fixed[0]) for p in fixed):
-            raise _Mismatch
-        return fixed[0]
+    if isinstance(e, sp.Piecewise):
+        return _same([_dim(v, dims, free) for v, _ in e.args])  # the conditions are not checked
+    if e.is_Add or isinstance(e, (sp.Min, sp.Max, sp.Mod)):
+        # A number standing alone in a sum may carry the sum's unit, ±1 too (x + 1 with x in m).
+        parts = [_FREE if free and a.is_Number else _dim(a, dims, free) for a in e.args]
+        return _same(parts)
+    if isinstance(e, sp.atan2):
+        _same([_dim(a, dims, free) for a in e.args])
+        return np.zeros(len(U.BASE))
+    if isinstance(e, (sp.sign, sp.Heaviside)):  # unitless whatever their argument's unit
+        for a in e.args:
+            _dim(a, dims, free)
+        return np.zeros(len(U.BASE))
+    if isinstance(e, sp.log) and free:  # log(x) + c = log(x·e^c): a constant carries x's unit
+        _dim(e.args[0], dims, free)
+        return np.zeros(len(U.BASE))
     if e.is_Mul:
         parts = [_dim(a, dims, free) for a in e.args]
         return _FREE if any(isinstance(p, str) for p in parts) else sum(parts)
@@ -203,6 +211,16 @@ def _dim(e: sp.Expr, dims: dict, free: bool):
     raise _Mismatch
 
 
+def _same(parts: list):
+    """The one unit shared by `parts` (free constants adopt it); a mismatch otherwise."""
+    fixed = [p for p in parts if not isinstance(p, str)]
+    if not fixed:
+        return _FREE
+    if any(not np.allclose(p, fixed[0]) for p in fixed):
+        raise _Mismatch
+    return fixed[0]
+
+
 def _dimensionless(e: sp.Expr, dims: dict, free: bool) -> None:
     d = _dim(e, dims, free)
     if not isinstance(d, str) and np.any(np.abs(d) > 1e-9):
@@ -219,13 +237,17 @@ def status(expr: sp.Expr, dims: dict[sp.Symbol, np.ndarray], target: np.ndarray)
     constant carries a unit (8.314 J/(mol·K), a frequency 3.1/s); "inconsistent": no choice of
     constants' units makes it right (t + x, sin of a length).
     """
+    forms = [expr]
+    if expr.has(sp.log):  # log(x) − log(y) is log(x/y)
+        forms.append(sp.logcombine(expr, force=True))
     for free, answer in ((False, CONSISTENT), (True, CONSTANT_UNITS)):
-        try:
-            d = _dim(expr, dims, free)
-        except _Mismatch:
-            continue
-        if isinstance(d, str) or np.allclose(d, target):
-            return answer
+        for form in forms:
+            try:
+                d = _dim(form, dims, free)
+            except (_Mismatch, KeyError, TypeError):
+                continue
+            if isinstance(d, str) or np.allclose(d, target):
+                return answer
     return INCONSISTENT
 
 

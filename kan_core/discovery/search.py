@@ -289,7 +289,7 @@ def discover(
             break  # exact on held-out data and simple: more routes cannot do better
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
         # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
-    unit_notes += mark(sc.cands, symbols, names, ds.target, parsed)
+    unit_notes += mark(sc.cands, symbols, names, ds.target, parsed, sc.floor)
     best = sc.select()[1]
     if best.expr.atoms(sp.Float) and best.route != "constant" and time.perf_counter() < end - 0.5:
         # Late routes leave constants unsnapped (kappa**1.000003): polish the winner in what is left.
@@ -299,7 +299,8 @@ def discover(
                 add(variant, f"{best.route}, polished", best.net_error)
         except ROUTE_ERRORS:
             pass
-    mark(sc.cands, symbols, names, ds.target, parsed)
+    late = mark(sc.cands, symbols, names, ds.target, parsed, sc.floor)  # the polished variants
+    unit_notes += [n for n in late if n not in unit_notes]
     pareto, best, metrics = sc.select()
     law, why = verdict(sc, best)
     notes = [*ds.warnings, *screened, *unit_notes]

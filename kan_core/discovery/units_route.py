@@ -21,6 +21,7 @@ from kan_core.symbolic.formula import evaluate, safe_symbols
 
 CHOICES = 2  # π-group choices searched (distinct prefactors: m·c²·g(v/c) and m·v²·h(c/v))
 MAX_MAPPED = 3  # formulas of the nested search's Pareto front mapped back (each is refit: ≤ 3 s)
+DROP_RATIO = 2.0  # inconsistent formulas are dropped when a consistent one's loss is within this factor
 SEARCH_SHARE = 0.7  # of the route's time, for the nested search; the rest for the refits
 KEEP_QUANTILE = 0.5  # the π search runs on the rows with |M| above this quantile …
 SEARCH_ROWS = 500  # … at most this many of them (chosen at random, seeded)
@@ -61,6 +62,8 @@ def plan(
     if missing:
         return [], f"units route skipped: no unit for {', '.join(map(repr, missing[:5]))}"
     D = np.array([U.vector(parsed[n]) for n in [*names, target]]).T
+    if not np.linalg.matrix_rank(D):
+        return [], None  # every column dimensionless: the π groups are the columns themselves
     try:
         choices = pi_group_choices(D, symbols, names, target, CHOICES)
     except NoGroups as err:
@@ -110,28 +113,35 @@ def _search(groups: Groups, p: Problem, deadline: float, solve) -> Found:
         M = evaluate(groups.prefactor, p.symbols, p.X)
         Y = p.y / M
         Pi = [evaluate(g, p.symbols, p.X) for g in groups.pis]
-    if not np.isfinite(Y).all() or not all(np.isfinite(v).all() for v in Pi):
-        raise ValueError("the π groups are not finite on every row (a zero or negative column)")
+    finite = np.isfinite(Y) & np.logical_and.reduce([np.isfinite(v) for v in Pi]) & (M != 0)
+    if finite.mean() < 0.5:
+        raise ValueError("the π groups are not finite on most rows (zero or negative columns)")
     if not groups.pis:
-        return [(sp.Float(float(np.median(Y))) * groups.prefactor, None)]
+        return [(sp.Float(float(np.median(Y[finite]))) * groups.prefactor, None)]
     names = [f"pi{i + 1}" for i in range(len(groups.pis))]
     # Noise on y becomes noise/|M| on y/M: search g on the rows where |M| is largest, whose
     # π values carry the least noise (the refit on all rows then weighs every row alike).
-    rows = np.flatnonzero(np.abs(M) >= np.quantile(np.abs(M), KEEP_QUANTILE))
+    rows = np.flatnonzero(finite & (np.abs(M) >= np.quantile(np.abs(M[finite]), KEEP_QUANTILE)))
     if len(rows) > SEARCH_ROWS:  # the nested search's cost grows with its rows
         rows = np.sort(np.random.default_rng(p.seed).choice(rows, SEARCH_ROWS, replace=False))
     frame = pd.DataFrame(dict(zip(names, [v[rows] for v in Pi])) | {"pi_y": Y[rows]})
-    found = solve(frame, names, max(1.0, SEARCH_SHARE * (deadline - time.perf_counter())))
+    left = min(deadline, p.end) - time.perf_counter()
+    if left < 0.5:
+        return []
+    found = solve(frame, names, SEARCH_SHARE * left)
     inner = safe_symbols(names)
     # |π| is π where π > 0 on every row (the nested search does not know its inputs' signs).
-    plain = {sp.Abs(s): s for s, v in zip(inner, Pi) if (v > 0).all()}
+    plain = {sp.Abs(s): s for s, v in zip(inner, Pi) if (v[finite] > 0).all()}
     back = dict(zip(inner, groups.pis))
     return [(groups.prefactor * g.xreplace(plain).xreplace(back), None) for g in found[:MAX_MAPPED]]
 
 
-def mark(cands: list, symbols: list[sp.Symbol], names: list[str], target: str, parsed: dict) -> list[str]:
-    """Set each candidate's `dimension`; drop the inconsistent ones when a consistent formula
-    other than the constant remains. Returns a note when some were dropped."""
+def mark(
+    cands: list, symbols: list[sp.Symbol], names: list[str], target: str, parsed: dict, floor: float = 0.0
+) -> list[str]:
+    """Set each candidate's `dimension`; drop the inconsistent ones when a consistent formula other
+    than the constant fits nearly as well (validation loss within `DROP_RATIO`, losses under
+    `floor` equal). Returns a note on what was dropped or kept."""
     if target not in parsed:
         return []
     dims = {s: U.vector(parsed[n]) for s, n in zip(symbols, names) if n in parsed}
@@ -139,8 +149,18 @@ def mark(cands: list, symbols: list[sp.Symbol], names: list[str], target: str, p
     for c in cands:
         c.dimension = status(c.expr, dims, goal) if c.expr.free_symbols <= set(dims) else None
     bad = [c for c in cands if c.dimension == INCONSISTENT]
-    if not bad or not any(c.dimension not in (None, INCONSISTENT) and c.route != "constant" for c in cands):
+    good = [c.val_mse for c in cands if c.dimension not in (None, INCONSISTENT) and c.route != "constant"]
+    if not bad or not good:
         return []
+    if min(good) > DROP_RATIO * min(c.val_mse for c in bad) + 1e-12 * float(
+        np.var([c.val_mse for c in cands])
+    ):
+        # A consistent formula is far worse: the units may be wrong or the law needs a constant the
+        # check cannot place. Keep them, and say so.
+        top = min(bad, key=lambda c: c.val_mse)
+        return [
+            f"the best-fitting formula is dimensionally inconsistent ({str(top.expr)[:60]}): check the units"
+        ]
     for c in bad:
         cands.remove(c)
     return [f"{len(bad)} dimensionally inconsistent formula(s) left out (e.g. {str(bad[0].expr)[:60]})"]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from kan_core.errors import DataError
-from kan_core.units import header_units
+from kan_core.units import header_units, unit_note
 
 EMPTY, MISSING, ERROR, NUMBER, TEXT = range(5)
 
@@ -319,7 +319,9 @@ class Table:
             df = df.rename(columns=renames)
             missing = {renames.get(k, k): v for k, v in missing.items()}
             self.units = {**{renames.get(k, k): v for k, v in self.units.items()}, **found}
-            shown = ", ".join(f"{renames.get(h, h)} in {found[renames.get(h, h)]}" for h in list(renames)[:6])
+            shown = ", ".join(
+                unit_note(renames.get(h, h), found[renames.get(h, h)]) for h in list(renames)[:6]
+            )
             if shown:
                 self.notes.append(f"units read from the headers: {shown}")
         df.attrs.update(notes=self.notes, units=self.units, missing=missing, index="line", renamed=renames)

@@ -19,6 +19,8 @@ from kan_core.io.data import prepare, read_table
         ("rho [kg/m**3]", ("rho", "kg/m**3")),
         ("V [m3]", ("V", "m3")),
         ("f(x)", None),  # parentheses pint cannot read stay part of the name
+        ("f(t)", None),  # function notation, not "f in tonnes": a unit needs a space before "("
+        ("rho(T)", None),
         ("count (approx)", None),
         ("y", None),
         ("x [flibbles per bushel]", ("x", "flibbles per bushel")),  # brackets always mean a unit
@@ -46,12 +48,36 @@ def test_dimension_vectors(text, vector):
     np.testing.assert_array_equal(U.vector(U.parse(text, "c")), vector)
 
 
-@pytest.mark.parametrize("text", ["flibbles per bushel", "m**13", "2**9**9", "(9)**99", "x" * 41, "m/"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "flibbles per bushel",
+        "m**13",
+        "2**9**9",
+        "(9)**99",
+        "x" * 41,
+        "m/",
+        "9⁹**9",  # superscripts become ** inside pint: refused before it computes 9**(9**9)
+        "((9))**((9))**((9))",
+        "m*9⁹**9⁹",
+        "m**nan",
+        "m**0.5**0.5",
+    ],
+)
 def test_unreadable_units_are_one_line_naming_the_column_and_text(text):
     with pytest.raises(DataError) as err:
         U.parse(text, "speed")
     msg = str(err.value)
     assert "\n" not in msg and "'speed'" in msg and "unit" in msg
+
+
+def test_scientific_notation_is_not_a_power():
+    assert U.parse("1e-3 m", "x") == U.parse("m", "x") and U.parse("1e3 kg", "m") == U.parse("kg", "m")
+
+
+def test_the_note_says_how_pint_read_each_unit():
+    df = read_table(b"T (C),v [m/s],n\n1,2,4\n2,3,5\n3,4,7\n")
+    assert "T in C (coulomb), v in m/s (meter / second)" in df.attrs["notes"][0]
 
 
 def test_headers_units_row_and_renames():
@@ -85,6 +111,7 @@ def test_mapping_and_cli_option():
 def test_constant_display_units():
     factor, unit = U.simplest(U.parse("Pa*m^3/(mol*K)", "R"))
     assert factor == pytest.approx(1.0) and U.pretty(unit) == "J/(K·mol)"
+    assert U.simplest(U.parse("km/m", "r")) == (pytest.approx(1000.0), U.registry().dimensionless)
     factor, unit = U.simplest(U.parse("kPa*L", "E"))  # 1 kPa·L = 1 J
     assert factor == pytest.approx(1.0) and U.pretty(unit) == "J"
     assert U.is_offset(U.parse("degC", "T")) and not U.is_offset(U.parse("K", "T"))
@@ -94,5 +121,10 @@ def test_feynman_units_file(tmp_path):
     f = tmp_path / "u.csv"
     f.write_text("Variable,Units,m,s,kg,T,V\nq,Charge,2,-2,1,0,-1\nv,Speed,1,-1,0,0,0\nalpha,-,0,0,0,0,0\n")
     table = U.read_dimension_table(str(f))
+    for bad in ("x,L,0.5,0,0,0,0\n", "x,L,inf,0,0,0,0\n", "q,Charge,2,-2,1,0,-1\n"):
+        g = tmp_path / "bad.csv"
+        g.write_text(f.read_text() + bad)
+        with pytest.raises(DataError, match="line 5"):
+            U.read_dimension_table(str(g))
     assert table == {"q": "m**2*s**-2*kg*V**-1", "v": "m*s**-1", "alpha": "1"}
     np.testing.assert_array_equal(U.vector(U.parse(table["q"], "q")), U.vector(U.parse("C", "q")))

@@ -66,12 +66,16 @@ def test_status_of_right_flagged_and_wrong_formulas():
     assert status(t + x, dims, m) == INCONSISTENT
     assert status(x * sp.sin(x), dims, m) == INCONSISTENT  # sin of a length
     assert status(0.12 * sp.exp(-0.15 * t) * sp.sin(3.1 * t + 0.4), dims, m) == CONSTANT_UNITS
+    assert status(x + 1, dims, m) == CONSTANT_UNITS  # the offset carries metres, ±1 too
+    assert status(sp.log(x) - sp.log(x * n / n), dims, np.zeros(7)) == CONSISTENT  # log of a ratio
+    assert status(sp.atan2(x, 2 * x) + sp.sign(t), dims, np.zeros(7)) == CONSISTENT
+    assert status(sp.Piecewise((x, x > 1), (2 * x, True)) + sp.Max(x, 3 * x), dims, m) == CONSISTENT
 
 
 def test_inconsistent_candidates_are_not_selected():
     t, x = sp.symbols("t x", positive=True)
     parsed = {"t": U.parse("s", "t"), "x": U.parse("m", "x"), "y": U.parse("m", "y")}
-    wrong = Candidate(t + x, "polynomial", 3, 0.0, 0.0)
+    wrong = Candidate(t + x, "polynomial", 3, 0.6, 0.6)  # the consistent one is within 2×: dropped
     right = Candidate(2.0 * x, "one-variable", 3, 1.0, 1.0)
     cands = [Candidate(sp.Float(1.0), "constant", 1, 5.0, 5.0), wrong, right]
     notes = mark(cands, [t, x], ["t", "x"], "y", parsed)
@@ -79,6 +83,8 @@ def test_inconsistent_candidates_are_not_selected():
     assert "1 dimensionally inconsistent" in notes[0]
     alone = [Candidate(sp.Float(1.0), "constant", 1, 5.0, 5.0), Candidate(t + x, "polynomial", 3, 0.0, 0.0)]
     assert mark(alone, [t, x], ["t", "x"], "y", parsed) == [] and len(alone) == 2  # nothing better: kept
+    far = [Candidate(t + x, "polynomial", 3, 0.01, 0.01), Candidate(2.0 * x, "one-variable", 3, 1.0, 1.0)]
+    assert "check the units" in mark(far, [t, x], ["t", "x"], "y", parsed)[0] and len(far) == 2
 
 
 def test_constants_get_the_units_of_the_columns():
