@@ -378,6 +378,9 @@ class Table:
                 " delete that row"
             )
         self.units = {self.names[j]: c for j, c in zip(np.flatnonzero(text), cells)}
+        for j in np.flatnonzero(kind == MISSING):  # '-' in a units row: dimensionless
+            if self.cells.stripped[self.codes[r][j]] in ("-", "–", "—"):
+                self.units[self.names[j]] = "-"
         self.keep[r] = False
         self.notes.append(
             f"line {self.lines[r]} holds text ({', '.join(show(c, 12) for c in cells[:8])}): read as units"

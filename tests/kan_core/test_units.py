@@ -93,6 +93,8 @@ def test_headers_units_row_and_renames():
     )
     row = read_table(b"time,mass,distance\ns,kg,m\n1,2,4.9\n2,3,19.6\n3,1,44.1\n")
     assert row.attrs["units"] == {"time": "s", "mass": "kg", "distance": "m"} and len(row) == 3
+    dash = read_table(b"v,t,x\nm/s,-,m\n1,2,3\n2,3,4\n3,4,6\n")  # '-': dimensionless, not missing
+    assert dash.attrs["units"] == {"v": "m/s", "x": "m", "t": "-"} and len(dash) == 3
 
 
 def test_clashing_bare_names_keep_their_headers():
