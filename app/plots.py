@@ -214,14 +214,16 @@ def loss_figure(curves: dict[str, list], live: dict[str, list] | None = None, of
         vsteps += [s + offset for s in live["val_step"]]
         val += live["val"]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps, y=train, mode="lines", name="train", line=dict(color=INK)))
+    mode = "lines+markers" if len(steps) <= 2 else "lines"  # one step is a point, not an empty chart
+    fig.add_trace(go.Scatter(x=steps, y=train, mode=mode, name="train", line=dict(color=INK)))
     if val:
-        fig.add_trace(go.Scatter(x=vsteps, y=val, mode="lines", name="validation", line=dict(color=PICK)))
+        fig.add_trace(go.Scatter(x=vsteps, y=val, mode=mode, name="validation", line=dict(color=PICK)))
     return _layout(
         fig,
         320,
         xaxis_title="step",
-        yaxis=dict(type="log", title="RMSE (target units)"),
+        # Every log tick in full (20000, 30000, …), not the bare digits 2, 3, … between decades.
+        yaxis=dict(type="log", title="RMSE (target units)", minorloglabels="complete", tickformat=".3~g"),
         showlegend=True,
         legend=dict(orientation="h", y=1.12),
     )

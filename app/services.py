@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from dataclasses import asdict, dataclass, fields
@@ -38,15 +39,14 @@ class TrainSettings:
     lamb: float = 0.01
     seed: int = _TRAIN.seed
     device: str = "auto"
+    # Train on log|y| against log x (positive inputs, a target of one sign): products of powers
+    # become sums, which snap exactly (the KAN paper's log-space trick; discovery's log routes).
+    log_space: bool = False
 
-    def widths(self, n_in: int) -> list[int]:
-        """[n_in, *hidden, 1]; a ConfigError names what is wrong with the hidden widths."""
-        parts = [p.strip() for p in self.hidden.replace(";", ",").split(",") if p.strip()]
-        if not all(p.isascii() and p.isdigit() and 1 <= int(p) <= 64 for p in parts) or len(parts) > 4:
-            raise ConfigError(
-                f"hidden widths {self.hidden!r}: use up to 4 comma-separated numbers (1-64), e.g. 5 or 4,4"
-            )
-        return [n_in, *map(int, parts), 1]
+    def widths(self, n_in: int) -> list:
+        """[n_in, *hidden, 1]; a hidden entry [s, m] is a layer of s sums and m multiplication
+        nodes (KAN 2.0, arXiv:2408.10205). A ConfigError names what is wrong with the text."""
+        return [n_in, *parse_hidden(self.hidden), 1]
 
     def validate(self) -> None:
         """Raise ConfigError for out-of-range values (the widgets already bound them)."""
@@ -77,12 +77,41 @@ class TrainSettings:
                 continue
             trial = cls(**asdict(out))
             try:
-                setattr(trial, f.name, type(getattr(out, f.name))(query[f.name]))
+                kind = type(getattr(out, f.name))
+                value = query[f.name]
+                if kind is bool and value not in ("True", "False"):
+                    continue
+                setattr(trial, f.name, value == "True" if kind is bool else kind(value))
                 trial.validate()
             except (ValueError, TypeError, KanStudioError):
                 continue
             out = trial
         return out
+
+
+_HIDDEN = re.compile(r"\s*(\[\s*\d+\s*,\s*\d+\s*\]|\d+)\s*(?:[,;]|$)")
+
+
+def parse_hidden(text: str) -> list:
+    """Hidden widths from text: "5", "4, 4", or "[2, 1]" for 2 sum nodes and 1 multiplication node
+    in one layer; up to 4 layers of 1-64 nodes. Raises ConfigError with an example."""
+    out: list = []
+    pos, text = 0, text.strip()
+    while pos < len(text):
+        m = _HIDDEN.match(text, pos)
+        if m is None or m.end() == pos:
+            out = []
+            break
+        tok = m.group(1)
+        out.append([int(v) for v in tok.strip("[] ").split(",")] if tok.startswith("[") else int(tok))
+        pos = m.end()
+    sizes = [sum(w) if isinstance(w, list) else w for w in out]
+    if (text and not out) or len(out) > 4 or not all(1 <= n <= 64 for n in sizes):
+        raise ConfigError(
+            f"hidden widths {text!r}: use up to 4 comma-separated widths (1-64), e.g. 5 or 4,4; "
+            "[2, 1] is a layer of 2 sums and 1 multiplication node"
+        )
+    return out
 
 
 def device_label(choice: str) -> str:

@@ -12,7 +12,7 @@ import torch
 from kan_core import KAN
 from kan_core.discovery.search import Result, discover, network_formulas
 from kan_core.engine.prune import prune
-from kan_core.errors import DataError, ModelError, SessionError
+from kan_core.errors import ConfigError, DataError, ModelError, SessionError
 from kan_core.io.data import MAX_FEATURES, MAX_ROWS, Dataset, prepare, read_table
 from kan_core.io.examples import catalog, load_example
 from kan_core.io.session import Session, UndoHistory, load_session, session_bytes
@@ -24,6 +24,11 @@ from .services import DiscoveryJob, TrainingJob, TrainSettings, merge_curves
 DEFAULT_EXAMPLE = catalog()[0]["name"]  # exp(sin(πx)+y²), the KAN paper's first example
 SAMPLE_ROWS = 2000  # edge scores, curves and fits are computed on at most this many rows
 Edge = tuple[int, int, int]
+
+
+def is_log(model: KAN | None) -> bool:
+    """True when `model` was trained in log space (log|y| against log x)."""
+    return bool(getattr(model, "log_space", False))
 
 
 class Studio:
@@ -48,6 +53,7 @@ class Studio:
         self.version = 0  # bumps whenever the model changes; caches key on it
         self.data_id = 0  # bumps when the data or its columns change; widget keys use it
         self.notes: list[str] = []
+        self.discarded: dict | None = None  # the workspace before "Discard model": one Undo away
 
     # ----- data ----------------------------------------------------------------------------
     def load_example(self, name: str, n: int = 1000, seed: int = 0) -> None:
@@ -98,9 +104,83 @@ class Studio:
         self.version += 1
         self.data_id += 1
 
+    # ----- new data while a model exists ----------------------------------------------------
+    _KEPT = ("df", "source", "entry", "dataset", "model", "undo", "curves", "steps_done", "settings")
+
+    def _snapshot(self) -> dict:
+        self.stop()
+        return {k: getattr(self, k) for k in self._KEPT + ("notes", "results")}
+
+    def _put_back(self, snap: dict) -> None:
+        self.stop()
+        self.stop_discover()
+        for k, v in snap.items():
+            setattr(self, k, v)
+        self.selected = None
+        self.version += 1
+        self.data_id += 1
+
+    def load_discarding(self, load: Callable[[], None]) -> None:
+        """Run `load` (which replaces the data and forgets the model); the workspace before it is
+        kept so that `undo_discard` brings it back. A DataError from `load` changes nothing."""
+        snap = self._snapshot()
+        load()
+        self.discarded = snap
+
+    def load_keeping(self, load: Callable[[], None]) -> str:
+        """Run `load` but keep the model: when the new table has the model's columns, the model,
+        its undo history and curves continue on the new rows; otherwise the new data is not used
+        and the workspace stays as it was. Returns a line for the user."""
+        snap = self._snapshot()
+        target, features = snap["dataset"].target, list(snap["dataset"].features)
+        load()
+        new = self.source
+        if all(c in self.df.columns for c in [target, *features]):
+            try:
+                self.set_columns(target, features)
+            except DataError as err:
+                self._put_back(snap)
+                return f"{new} cannot be used with the model ({err}); kept the model and its data"
+            self.model, self.undo, self.curves, self.steps_done, self.settings = (
+                snap["model"],
+                snap["undo"],
+                snap["curves"],
+                snap["steps_done"],
+                snap["settings"],
+            )
+            self.version += 1
+            return f"loaded {new}; the model is kept (same columns): Train continues it on the new rows"
+        missing = ", ".join(c for c in [target, *features] if c not in self.df.columns)
+        self._put_back(snap)
+        return f"{new} lacks the model's column(s) {missing}; kept the model and its data ({self.source})"
+
+    def undo_discard(self) -> None:
+        """Bring back the model (and its data) that the last "Discard model" replaced."""
+        if self.discarded is None:
+            raise ModelError("no discarded model to bring back")
+        snap, self.discarded = self.discarded, None
+        self._put_back(snap)
+
+    def inputs(self, log_space: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(X, y) as the model sees them: the data, or log x and log|y| in log space (the model's
+        own space by default). A ConfigError names a column that log space cannot take."""
+        ds = self.dataset
+        log = is_log(self.model) if log_space is None else log_space
+        if not log:
+            return ds.X, ds.y
+        bad = [f for f, ok in zip(ds.features, (ds.X > 0).all(0)) if not ok]
+        if bad:
+            raise ConfigError(
+                f"Log-space needs positive inputs; {', '.join(bad)} has values ≤ 0: switch it off"
+            )
+        if not ((ds.y > 0).all() or (ds.y < 0).all()):
+            raise ConfigError(f"Log-space needs a target of one sign; {ds.target} crosses 0: switch it off")
+        return np.log(ds.X), np.log(np.abs(ds.y))
+
     def sample(self) -> torch.Tensor:
-        """Up to SAMPLE_ROWS evenly spaced rows of the inputs, on the model's device and dtype."""
-        X = self.dataset.X[:: max(1, len(self.dataset.X) // SAMPLE_ROWS)]
+        """Up to SAMPLE_ROWS evenly spaced rows of the model's inputs, on its device and dtype."""
+        X = self.inputs()[0]
+        X = X[:: max(1, len(X) // SAMPLE_ROWS)]
         return torch.tensor(X, dtype=self.model.dtype, device=self.model.device)
 
     # ----- training ------------------------------------------------------------------------
@@ -116,19 +196,22 @@ class Studio:
         settings.validate()
         self.stop()
         widths = settings.widths(len(self.dataset.features))
+        X, y = self.inputs(settings.log_space)
         same = self.model is not None and self.model.spec == widths and self.model.k == settings.k
+        same = same and is_log(self.model) == settings.log_space
         if not same:
             if self.model is not None:
                 self.undo.push("new architecture", self.model)
             self.model = KAN(
                 widths, grid=settings.grid, k=settings.k, seed=settings.seed, device=settings.device
             )
+            self.model.log_space = settings.log_space  # type: ignore[assignment]
             self.curves, self.steps_done = {}, 0
         elif any(layer.grid != settings.grid for layer in self.model.layers):
             self.edit(f"grid {settings.grid}", lambda m: m.refined(settings.grid, self.sample()))
         self.settings = settings
         self.results.pop("network", None)
-        self.job = TrainingJob(self.model, self.dataset.X, self.dataset.y, settings, self.dataset.small)
+        self.job = TrainingJob(self.model, X, y, settings, self.dataset.small)
         self.version += 1
 
     def poll(self) -> bool:
@@ -164,6 +247,7 @@ class Studio:
             raise ModelError("train a model first (Train page)")
         self.stop()
         new = change(self.model)
+        new.log_space = is_log(self.model)  # type: ignore[assignment]
         self.undo.push(label, self.model)
         self.model = new
         self.results.pop("network", None)
@@ -209,8 +293,9 @@ class Studio:
 
         def run(model: KAN) -> KAN:
             X = self.sample()
-            rows = np.linspace(0, len(self.dataset.y) - 1, len(X)).astype(int)
-            y = torch.as_tensor(self.dataset.y[rows], dtype=X.dtype, device=X.device)[:, None]
+            ys = self.inputs()[1]
+            rows = np.linspace(0, len(ys) - 1, len(X)).astype(int)
+            y = torch.as_tensor(ys[rows], dtype=X.dtype, device=X.device)[:, None]
             new, rep = auto_snap(model, X, y, r2_threshold)
             report.extend(rep)
             return new
@@ -240,7 +325,12 @@ class Studio:
         if "network" not in self.results:
             ds = self.dataset
             self.results["network"] = network_formulas(
-                self.model, self.df, ds.target, ds.features, seed=self.settings.seed
+                self.model,
+                self.df,
+                ds.target,
+                ds.features,
+                seed=self.settings.seed,
+                log_space=is_log(self.model),
             )
         return self.results["network"]
 
@@ -297,6 +387,7 @@ class Studio:
             "fingerprint": self.fingerprint(),
             "settings": self.settings.to_query(),
             "steps_done": self.steps_done,
+            "log_space": is_log(self.model),
         }
         return session_bytes(Session(self.model, meta, self.curves, self.undo))
 
@@ -326,6 +417,8 @@ class Studio:
         settings = TrainSettings.from_query({k: str(v) for k, v in s.meta.get("settings", {}).items()})
         self.stop()  # a running job must not keep writing into the restored curves
         self.set_columns(target, features)  # a DataError here leaves the workspace as it was
+        for m in [s.model] + [m for stack in s.undo.entries for _, m in stack]:
+            m.log_space = s.meta.get("log_space") is True  # type: ignore[assignment]
         self.model, self.undo, self.curves = s.model, s.undo, curves
         self.steps_done = int(s.meta.get("steps_done", 0))
         self.settings = settings

@@ -22,8 +22,9 @@ class RecordingStorage(MemoryMediaFileStorage):
 
 
 @pytest.fixture
-def at(monkeypatch):
+def at(monkeypatch, tmp_path):
     monkeypatch.setattr(app_test, "MemoryMediaFileStorage", RecordingStorage)
+    monkeypatch.setenv("KAN_STUDIO_WORKSPACES", str(tmp_path / "workspaces"))
     test = AppTest.from_file(APP, default_timeout=60)
     test.run()
     assert not test.exception
