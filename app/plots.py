@@ -307,3 +307,31 @@ def scatter_figure(df, target: str, features: list[str]) -> go.Figure:
     """Target against each feature (first 6), on at most 2,000 rows."""
     rows = df.iloc[:: max(1, len(df) // 2000)]
     return _panels([rows[f] for f in features], rows[target], features, target)
+
+
+def extrapolation_figure(
+    line: dict, xname: str, target: str, data: tuple[np.ndarray, np.ndarray] | None = None
+) -> go.Figure:
+    """The formula along one input (`trust.along_input`), beyond the data's range on both sides,
+    with the parts outside the data shaded and labelled "extrapolation"; the rows overlaid when
+    the formula has only this input."""
+    xname, target = plotly_text(xname), plotly_text(target)
+    fig = go.Figure()
+    if data is not None:
+        marker = dict(size=4, color=FAINT, opacity=0.8)
+        fig.add_trace(go.Scattergl(x=data[0], y=data[1], mode="markers", marker=marker, name="rows"))
+    fig.add_trace(go.Scatter(x=line["x"], y=line["y"], mode="lines", line=dict(color=INK), name="formula"))
+    lo, hi = float(line["lo"]), float(line["hi"])
+    x0, x1 = float(line["x"][0]), float(line["x"][-1])
+    for a, b in ((x0, lo), (hi, x1)):
+        if b > a:
+            fig.add_vrect(
+                x0=a,
+                x1=b,
+                fillcolor=FAINT,
+                opacity=0.35,
+                line_width=0,
+                annotation_text="extrapolation",
+                annotation_position="top left",
+            )
+    return _layout(fig, 320, xaxis_title=xname, yaxis_title=target)
