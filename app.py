@@ -6,7 +6,15 @@ import os
 # (50 training steps took 75 s instead of 4 s next to one other busy process).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import warnings  # noqa: E402
+
 import streamlit as st  # noqa: E402
+
+# Trial fits overflow, divide by zero and stop early by design (the fitters step back from them);
+# NumPy's and SciPy's warnings about that would flood the server log.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(numpy|scipy|sympy)\.")
+warnings.filterwarnings("ignore", message=r".*(overflow|invalid value|divide by zero).*")
+warnings.filterwarnings("ignore", category=UserWarning, module=r"scipy\.")
 
 from kan_core._runtime import tune_malloc  # noqa: E402
 

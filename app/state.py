@@ -388,6 +388,7 @@ class Studio:
             "settings": self.settings.to_query(),
             "steps_done": self.steps_done,
             "log_space": is_log(self.model),
+            "log_sign": -1 if is_log(self.model) and (ds.y < 0).all() else 1,
         }
         return session_bytes(Session(self.model, meta, self.curves, self.undo))
 

@@ -8,6 +8,7 @@ import threading
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import sympy as sp
 import torch
 from scipy.optimize import least_squares
 
@@ -51,6 +52,20 @@ class EdgeFit:
         if self.fn == "0":
             return np.full_like(x, self.d)
         return self.c * _eval(library.get(self.fn), self.a * x + self.b) + self.d
+
+
+def edge_text(fn: str, a: float, b: float, c: float, d: float, x: str = "x") -> str:
+    """c·f(a·x + b) + d as readable text — 4 significant digits, signs folded, 1· and + 0 dropped
+    (0.12·sin(3.1·t + 0.4) - 0.002): the one notation the studio and the CLI use for an edge."""
+
+    def n(v: float) -> sp.Expr:
+        return sp.Float(float(f"{v:.4g}"))
+
+    sym = sp.Symbol(x)
+    expr = n(d) if fn == "0" else n(c) * library.get(fn).sympy(n(a) * sym + n(b)) + n(d)
+    expr = expr.xreplace({f: n(float(f)) for f in expr.atoms(sp.Float)})  # products of rounded numbers
+    expr = expr.xreplace({f: sp.Integer(int(f)) for f in expr.atoms(sp.Float) if float(f).is_integer()})
+    return sp.sstr(expr, full_prec=False).replace("**", "^").replace("*", "·")
 
 
 def _eval(fn: library.Fn, arg: np.ndarray) -> np.ndarray:
