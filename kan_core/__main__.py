@@ -89,9 +89,9 @@ def _discover(args: argparse.Namespace) -> int:
 
 def _inspect(args: argparse.Namespace) -> int:
     from kan_core._runtime import Overtime, time_limited
+    from kan_core.discovery.routes.kan import from_log_space, log_symbols
     from kan_core.errors import ModelError
     from kan_core.io.session import load_session
-    from kan_core.discovery.routes.kan import from_log_space, log_symbols
     from kan_core.symbolic.edges import edge_text
     from kan_core.symbolic.formula import SYMPY_SECONDS, canonical, network_expr, safe_symbols
 
