@@ -42,6 +42,8 @@ def studio() -> Studio:
         st.query_params["ws"] = str(key)
         st.session_state["ws"] = str(key)
         st.session_state["studio"] = s
+    if st.query_params.get("ws") != st.session_state["ws"]:  # page navigation drops query params
+        st.query_params["ws"] = st.session_state["ws"]
     return st.session_state["studio"]
 
 

@@ -55,7 +55,7 @@ c2.button(
 )
 if st.session_state.get("suggest_why"):
     st.caption(f"Suggested: {md(st.session_state['suggest_why'])}")
-with st.expander("Training settings", expanded=False):
+with st.container(border=True):
     a1, a2, a3, a4 = st.columns(4)
     a1.number_input("Grid intervals", 1, 100, key="ts_grid")
     a2.number_input("Spline degree k", 1, 5, key="ts_k")
