@@ -26,6 +26,8 @@ GOOD_R2 = 0.99  # below this a fit is ranked by R² alone
 MIN_SPAN = 0.5  # a curved function's argument must span at least this (radians for a sine)
 PERIODIC = ("sin", "cos")
 PEAKS = 3  # periodogram peaks tried as sine/cosine frequencies
+PERIODOGRAM_ROWS = 128  # enough for dozens of periods across the range
+PERIODOGRAM_FREQS = 1000
 PHASES = np.linspace(-np.pi, np.pi, 12, endpoint=False)
 
 
@@ -89,7 +91,7 @@ def _project(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return c, d, r2
 
 
-def _starts(fn: library.Fn, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _starts(fn: library.Fn, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Grid of (a', b') starts in the edge's standardised coordinate z ∈ [−1, 1]. Sines and
     cosines also start from the periodogram's strongest frequencies (any number of periods
     across the range), each with phases over a whole turn."""
@@ -97,7 +99,7 @@ def _starts(fn: library.Fn, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
         a = np.concatenate([A_GRID, -A_GRID])
         a0, b0 = np.repeat(a, len(B_GRID_AB)), np.tile(B_GRID_AB, len(a))
         if fn.name in PERIODIC:
-            w = periodogram_peaks(z, y, PEAKS)
+            w = peaks
             a0 = np.concatenate([a0, np.repeat(w, len(PHASES))])
             b0 = np.concatenate([b0, np.tile(PHASES, len(w))])
         return a0, b0
@@ -110,9 +112,11 @@ def _starts(fn: library.Fn, z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, n
     return np.ones(1), np.zeros(1)
 
 
-def _coarse(fn: library.Fn, z: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float]:
+def _coarse(
+    fn: library.Fn, z: np.ndarray, y: np.ndarray, peaks: np.ndarray
+) -> tuple[float, float, float, float, float]:
     """Best (a', b', c, d, R²) over the start grid, all starts evaluated at once."""
-    a0, b0 = _starts(fn, z, y)
+    a0, b0 = _starts(fn, peaks)
     args = a0[:, None] * z[None, :] + b0[:, None]
     valid = np.array([_usable(fn, lo, hi) for lo, hi in zip(args.min(1), args.max(1))])
     if not valid.any():
@@ -192,7 +196,11 @@ def fit_edge(
     m, w = (lo + hi) / 2, max((hi - lo) / 2, 1e-12)
     z = (x - m) / w
     fns = library.select(functions)
-    coarse = {fn.name: _coarse(fn, z, y) for fn in fns if fn.name != "0"}
+    peaks = np.zeros(0)
+    if any(fn.name in PERIODIC for fn in fns):  # the periodogram once, on at most PERIODOGRAM_ROWS
+        step = max(1, len(z) // PERIODOGRAM_ROWS)
+        peaks = periodogram_peaks(z[::step], y[::step], PEAKS, most=PERIODOGRAM_FREQS)
+    coarse = {fn.name: _coarse(fn, z, y, peaks) for fn in fns if fn.name != "0"}
     order = sorted(coarse, key=lambda n: -coarse[n][4])
     fits = []
     for name in coarse:

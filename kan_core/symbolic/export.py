@@ -38,14 +38,13 @@ _UNIT = re.compile(r"[A-Za-z0-9/^.*·\-]+")
 
 
 def name_latex(name: str) -> str:
-    """A column name as LaTeX: `n_mol` is n with subscript "mol" (the whole word), `T [K]` is
+    """A column name as LaTeX: `n_mol` is n with subscript "mol" (the whole word; SymPy's form), `T [K]` is
     T\\,[\\mathrm{K}] (units in brackets or parentheses), anything else literal text (escaped)."""
     m = _WITH_UNIT.fullmatch(name)
     if m and _UNIT.fullmatch(m["unit"]):
         return f"{name_latex(m['base'])}\\,[\\mathrm{{{m['unit'].replace('·', ' ')}}}]"
     if _PLAIN.fullmatch(name):
-        base, _, sub = name.partition("_")
-        return sp.latex(sp.Symbol(base)) + (f"_{{\\mathrm{{{sub}}}}}" if sub else "")
+        return sp.latex(sp.Symbol(name))  # SymPy's own: n_mol is n_{mol}, the whole word below
     return latex_text(name)
 
 
