@@ -123,7 +123,10 @@ def live() -> None:
     job = s.job
     if job is not None and job.running:
         st.progress(min(job.step / max(job.total, 1), 1.0), text=f"step {job.step} / {job.total}; {eta(job)}")
-        st.plotly_chart(loss_figure(s.curves, job.curves, s.steps_done), width="stretch", key="loss_live")
+        if job.step or s.curves.get("step"):
+            st.plotly_chart(loss_figure(s.curves, job.curves, s.steps_done), width="stretch", key="loss_live")
+        else:  # step 0: no empty chart
+            st.caption("waiting for the first step…")
         return
     if s.poll():
         st.rerun()  # the buttons must see that training ended

@@ -71,7 +71,7 @@ def _oscillation(x: np.ndarray, y: np.ndarray) -> Suggestion | None:
         why = (
             f"an oscillation of {periods:.1f} periods whose amplitude decays (a damped sine fits R² "
             f"{damped:.3f}, a plain sine {sine:.3f}): the product of two functions of the input, "
-            f"grid {grid} for the periods"
+            f"grid {grid} for the periods; Discover (Formula page) fits c·e^(−a·x)·sin(b·x + φ) directly"
         )
         return Suggestion("[0, 1]", False, grid, why)
     why = f"an oscillation of {periods:.1f} periods (a sine fits R² {sine:.3f}): one edge, grid {grid}"
