@@ -85,7 +85,7 @@ if not results:
     st.info("No formula yet: snap every edge on the Network page, or run Discover above.")
     st.stop()
 
-threshold = st.number_input(
+threshold = (st.columns([1, 3])[0]).number_input(
     "Reliable when validation R² ≥",
     0.0,
     1.0,

@@ -7,9 +7,17 @@ import time
 import numpy as np
 import pytest
 
+from .conftest import SHOTS
 from .test_browser import nav, settle, upload, wait_for_preview
 
 pytestmark = pytest.mark.slow
+
+# Every formula box ends inside the main column (long formulas scroll inside their box).
+NO_OVERFLOW = """() => {
+  const main = document.querySelector('[data-testid="stMain"]').getBoundingClientRect();
+  const boxes = [...document.querySelectorAll('[data-testid="stMarkdownContainer"] .katex-display, .stLatex')];
+  return boxes.length > 0 && boxes.every(b => b.getBoundingClientRect().right <= main.right + 1);
+}"""
 
 
 def gas_csv(path, seed):
@@ -54,6 +62,12 @@ def test_suggest_reload_keep_model_and_report(server, page, tmp_path):
     shown = re.sub(r"\s", "", page.locator(".katex").first.inner_text())
     assert re.search(r"8\.3\d*", shown), shown
     page.get_by_text("★", exact=False).first.wait_for()
+    for size in ({"width": 1280, "height": 800}, {"width": 1920, "height": 1080}):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(400)
+        assert page.evaluate(NO_OVERFLOW), f"a formula runs off the page at {size}"
+        page.screenshot(path=str(tmp_path / f"formula_{size['width']}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download report (HTML)").click()
@@ -71,4 +85,8 @@ def test_suggest_reload_keep_model_and_report(server, page, tmp_path):
     page.get_by_role("button", name="Keep model").click()
     page.get_by_text("the model is kept", exact=False).wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
+    import shutil
+
+    for png in tmp_path.glob("formula_*.png"):  # kept for a look: tests/e2e/screenshots
+        shutil.copy(png, SHOTS / png.name)
     print(f"\nideal gas: Suggest → Train → Auto-prune → Auto-snap {path_s:.1f} s in the browser")
