@@ -15,7 +15,8 @@ pytestmark = pytest.mark.slow
 # Every formula box ends inside the main column (long formulas scroll inside their box).
 NO_OVERFLOW = """() => {
   const main = document.querySelector('[data-testid="stMain"]').getBoundingClientRect();
-  const boxes = [...document.querySelectorAll('[data-testid="stMarkdownContainer"] .katex-display, .stLatex')];
+  const sel = '[data-testid="stMarkdownContainer"] .katex-display, .stLatex';
+  const boxes = [...document.querySelectorAll(sel)];
   return boxes.length > 0 && boxes.every(b => b.getBoundingClientRect().right <= main.right + 1);
 }"""
 
