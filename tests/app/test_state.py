@@ -243,3 +243,27 @@ def test_inspect_reads_a_studio_session_trained_in_log_space(tmp_path, capsys):
     p, q = sp.symbols("p q")
     expr = sp.sympify(formula)
     assert abs(float(expr.subs({p: 2.0, q: 1.5})) - 4.0) < 0.05  # 3·p/q, read back through exp
+
+
+@pytest.mark.slow
+def test_suggested_network_snaps_a_sine_of_four_periods_with_its_phase():
+    from app.services import TrainSettings
+    from kan_core.discovery.suggest import suggest_network
+
+    t = np.sort(np.random.default_rng(3).uniform(0, 8, 200))
+    rows = "\n".join(f"{a:.4f},{0.12 * np.sin(3.1 * a + 0.4):.6f}" for a in t)
+    s = Studio()
+    s.load_upload(f"time (s),x (m)\n{rows}\n".encode(), "pendulum.csv")
+    sug = suggest_network(s.dataset.X, s.dataset.y, s.dataset.features)
+    s.train(TrainSettings(hidden=sug.hidden, log_space=sug.log_space, grid=sug.grid, lamb=0.0))
+    s.job.wait()
+    s.poll()
+    s.auto_snap(0.99)
+    expr = s.network_formula().best.expr
+    (u,) = s.network_formula().symbols
+    import sympy as sp
+
+    A, w, p = sp.Wild("A", exclude=[u]), sp.Wild("w", exclude=[u]), sp.Wild("p", exclude=[u])
+    m = expr.match(A * sp.sin(w * u + p))
+    assert m is not None, expr
+    assert abs(float(m[A]) - 0.12) < 1e-3 and abs(float(m[w]) - 3.1) < 1e-3 and abs(float(m[p]) - 0.4) < 1e-2
