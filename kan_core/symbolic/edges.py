@@ -22,7 +22,8 @@ B_GRID_AB = np.linspace(-3.0, 3.0, 13)
 B_GRID_B = np.concatenate([np.linspace(-6.0, 6.0, 49), [-40.0, -20.0, -12.0, -9.0, 9.0, 12.0, 20.0, 40.0]])
 A_GRID_EXP = np.geomspace(0.02, 8.0, 24)
 COMPLEXITY_WEIGHT = 0.5  # one unit of complexity must buy ~3x less error (log10 0.5)
-GOOD_R2 = 0.99  # below this a fit is ranked by R² alone
+GOOD_R2 = 0.99  # below this a fit is ranked mostly by R²
+POOR_WEIGHT = 0.1  # digits per unit of complexity among fits below GOOD_R2
 MIN_SPAN = 0.5  # a curved function's argument must span at least this (radians for a sine)
 PERIODIC = ("sin", "cos")
 PEAKS = 3  # periodogram peaks tried as sine/cosine frequencies
@@ -164,18 +165,24 @@ def _usable(fn: library.Fn, lo: float, hi: float) -> bool:
     return fn.valid(lo, hi) and (fn.free != "ab" or hi - lo >= MIN_SPAN)
 
 
+def parsimony(r2: float, complexity: int) -> float:
+    """Digits of accuracy (capped at 5) minus `COMPLEXITY_WEIGHT` per unit of complexity."""
+    return min(-math.log10(max(1.0 - r2, 1e-5)), 5.0) - COMPLEXITY_WEIGHT * complexity
+
+
 def rank_score(r2: float, complexity: int) -> float:
     """Higher is better: digits of accuracy minus a complexity cost, for fits of R² ≥ `GOOD_R2`.
 
     Digits are capped at 5 (R² ≥ 0.99999 counts as exact): a learned spline is itself only that
     accurate, so a more complex function that fits it better is fitting the spline's own error.
-    Poorer fits rank below every good one, by R² alone: simplicity never lifts an R² 0.63 fit
-    above an R² 0.935 one.
+    Poorer fits rank below every good one, mostly by R²: there a unit of complexity is worth only
+    `POOR_WEIGHT` digits (the library's whole range of complexities, 1 to 4, buys at most a factor
+    2 in error), so simplicity never lifts an R² 0.63 fit above an R² 0.935 one, yet a line still
+    beats a wiggle that fits noisy data barely better.
     """
-    digits = min(-math.log10(max(1.0 - r2, 1e-5)), 5.0)
     if r2 < GOOD_R2:
-        return digits - 10.0
-    return digits - COMPLEXITY_WEIGHT * complexity
+        return min(-math.log10(max(1.0 - r2, 1e-5)), 5.0) - 10.0 - POOR_WEIGHT * complexity
+    return parsimony(r2, complexity)
 
 
 def fit_edge(

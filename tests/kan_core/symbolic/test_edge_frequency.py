@@ -30,10 +30,12 @@ def test_no_degenerate_fit_a_line_is_a_line():
 def test_a_better_fit_always_ranks_above_a_poorer_simpler_one():
     assert rank_score(0.935, 4) > rank_score(0.63, 1)
     assert rank_score(0.99999, 2) > rank_score(0.9999, 1) - 0.5  # among good fits simplicity still counts
+    assert rank_score(0.60, 1) > rank_score(0.62, 4)  # noisy data: a line beats a barely better wiggle
     x = np.linspace(-1, 1, 101)
     fits = fit_edge(x, np.abs(x) ** 1.3 + 0.05 * np.sin(9 * x))  # nothing fits it well
     poor = [f for f in fits if f.r2 < 0.99 and f.fn != "0"]
-    assert all(a.r2 >= b.r2 - 1e-9 for a, b in zip(poor, poor[1:]))  # equal fits (sin, cos) tie
+    # Among poor fits an error at most 2x larger may rank higher only by being simpler.
+    assert all((1 - a.r2) <= 2 * (1 - b.r2) + 1e-9 for a, b in zip(poor, poor[1:]))
 
 
 def test_a_trained_edge_with_four_periods_snaps_to_a_sine():
