@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from kan_core.symbolic.export import name_latex
+
 from .conftest import click, download
 
 pytestmark = pytest.mark.slow
@@ -60,7 +62,8 @@ def test_ideal_gas_through_suggest_train_prune_snap(at):
     assert iv["low"] < 8.314 < iv["high"] and iv["high"] - iv["low"] < 0.1
     assert " ± " in iv["text"] and len(iv["text"].split(" ± ")[0]) <= 6  # 8.311, not 8.31128450626397
     tex = download(at, "Download LaTeX").decode()
-    assert tex.startswith(r"P\,[\mathrm{Pa}] = ") and r"n_{mol}" in tex
+    # "P [Pa] = …" (or "P = …" where the header's unit is read as a unit): the target, then the law.
+    assert tex.startswith(name_latex(studio.dataset.target) + " = ") and r"n_{mol}" in tex
     print(f"ideal gas: {res.best.expr} in {seconds:.1f} s")
 
 
