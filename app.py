@@ -6,13 +6,21 @@ import os
 # (50 training steps took 75 s instead of 4 s next to one other busy process).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+import warnings  # noqa: E402
+
 import streamlit as st  # noqa: E402
+
+# Trial fits overflow, divide by zero and stop early by design (the fitters step back from them);
+# NumPy's and SciPy's warnings about that would flood the server log.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(numpy|scipy|sympy)\.")
+warnings.filterwarnings("ignore", message=r".*(overflow|invalid value|divide by zero).*")
+warnings.filterwarnings("ignore", category=UserWarning, module=r"scipy\.")
 
 from kan_core._runtime import tune_malloc  # noqa: E402
 
 tune_malloc()  # the studio server is a process of its own: keep freed tensor memory (see _runtime)
 
-from app.ui import flash, reported, studio  # noqa: E402
+from app.ui import flash, persist, reported, studio  # noqa: E402
 
 st.set_page_config(page_title="KAN Studio", page_icon="🧮", layout="wide")
 
@@ -29,12 +37,23 @@ page = st.navigation(pages)
 s = studio()
 
 
+def try_restore(raw: bytes, name: str) -> None:
+    """Restore a session onto the current data; a failure keeps the file for a retry."""
+    with reported():
+        st.session_state["pending_restore"] = (raw, name)
+        flash("success", s.restore(raw, name))
+        st.session_state.pop("pending_restore", None)
+
+
 def on_restore() -> None:
-    """Load the uploaded session file onto the current data."""
-    up = st.session_state.get("restore")
+    """Load the uploaded session file onto the current data. The uploader is emptied afterwards
+    (a new key), so its chip never names a file that is not in use and the same file can be
+    uploaded again for a retry."""
+    key = f"restore_{st.session_state.get('restore_n', 0)}"
+    up = st.session_state.get(key)
+    st.session_state["restore_n"] = st.session_state.get("restore_n", 0) + 1
     if up is not None:
-        with reported():
-            flash("success", s.restore(up.getvalue(), up.name))
+        try_restore(up.getvalue(), up.name)
 
 
 with st.sidebar:
@@ -52,8 +71,13 @@ with st.sidebar:
     st.file_uploader(
         "Restore session",
         type=["kan"],
-        key="restore",
+        key=f"restore_{st.session_state.get('restore_n', 0)}",
         on_change=on_restore,
         help="A .kan file saved here; load the same data first",
     )
+    pending = st.session_state.get("pending_restore")
+    if pending is not None:
+        st.caption(f"{pending[1]} was not restored: load its data, then retry (or upload another file).")
+        st.button("Retry restore", on_click=lambda: try_restore(*pending))
+persist(s)  # before the page: a page may end its run early (st.stop)
 page.run()

@@ -13,6 +13,7 @@ from .text import plotly_text
 INK, SNAP, LOCK, PICK, FAINT = "#1f3b73", "#1a9850", "#7b3294", "#f46d43", "#c8c8c8"
 CURVE_POINTS = 40
 BOX_H = 0.36  # height of an edge's inset curve, in layer spacings
+GAP = 0.5  # space between one input's edge boxes and the next input's, in box widths
 
 
 def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
@@ -40,9 +41,10 @@ def edge_boxes(model: KAN) -> list[dict]:
     out = []
     for li, layer in enumerate(model.layers):
         n_in, n_out = layer.in_dim, layer.out_dim
-        xi, xo, width = _row(n_in), _row(n_out), 1.0 / (n_in * n_out)
+        # Each input's boxes side by side, a half-box gap between inputs: the groups read apart.
+        xi, xo, width = _row(n_in), _row(n_out), 1.0 / (n_in * n_out + GAP * (n_in - 1))
         for e, (i, j) in enumerate((i, j) for i in range(n_in) for j in range(n_out)):
-            cx = (e + 0.5) * width
+            cx = (e + 0.5 + GAP * i) * width
             out.append(
                 {
                     "edge": (li, i, j),
@@ -169,6 +171,8 @@ def _nodes(fig: go.Figure, model: KAN, names: list[str], target: str) -> None:
     xs, ys, text, pos = [], [], [], []
     for p, n in enumerate(model.widths):
         for k, x in enumerate(_row(n)):
+            if 0 < p < len(model.widths) - 1 and not _alive(model, p, k):
+                continue  # every edge into or out of it pruned: not part of the network any more
             xs.append(x), ys.append(p)
             text.append(names[k] if p == 0 else target if p == len(model.widths) - 1 else "")
             pos.append("bottom center" if p == 0 else "top center")
@@ -190,6 +194,16 @@ def _nodes(fig: go.Figure, model: KAN, names: list[str], target: str) -> None:
             n = model.widths[p]
             xs = _row(n)[n - m :]
             fig.add_trace(go.Scatter(x=xs, y=[p] * m, mode="text", text=["×"] * m, hoverinfo="skip"))
+
+
+def _alive(model: KAN, p: int, k: int) -> bool:
+    """Hidden node k of node layer p has an edge in and an edge out (a multiplication node's two
+    factors are the sub-nodes sums + 2·(k − sums) and the next one)."""
+    out_ok = bool((model.layers[p].mask[k, :] > 0).any())
+    sums = model.widths[p] - model.mult[p]
+    ins = [k] if k < sums else [sums + 2 * (k - sums), sums + 2 * (k - sums) + 1]
+    in_ok = all(bool((model.layers[p - 1].mask[:, c] > 0).any()) for c in ins)
+    return out_ok and in_ok
 
 
 def edge_from_points(points: list[dict]) -> tuple[int, int, int] | None:
@@ -214,14 +228,16 @@ def loss_figure(curves: dict[str, list], live: dict[str, list] | None = None, of
         vsteps += [s + offset for s in live["val_step"]]
         val += live["val"]
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps, y=train, mode="lines", name="train", line=dict(color=INK)))
+    mode = "lines+markers" if len(steps) <= 2 else "lines"  # one step is a point, not an empty chart
+    fig.add_trace(go.Scatter(x=steps, y=train, mode=mode, name="train", line=dict(color=INK)))
     if val:
-        fig.add_trace(go.Scatter(x=vsteps, y=val, mode="lines", name="validation", line=dict(color=PICK)))
+        fig.add_trace(go.Scatter(x=vsteps, y=val, mode=mode, name="validation", line=dict(color=PICK)))
     return _layout(
         fig,
         320,
         xaxis_title="step",
-        yaxis=dict(type="log", title="RMSE (target units)"),
+        # Every log tick in full (20000, 30000, …), not the bare digits 2, 3, … between decades.
+        yaxis=dict(type="log", title="RMSE (target units)", minorloglabels="complete", tickformat=".3~g"),
         showlegend=True,
         legend=dict(orientation="h", y=1.12),
     )
@@ -305,3 +321,31 @@ def scatter_figure(df, target: str, features: list[str]) -> go.Figure:
     """Target against each feature (first 6), on at most 2,000 rows."""
     rows = df.iloc[:: max(1, len(df) // 2000)]
     return _panels([rows[f] for f in features], rows[target], features, target)
+
+
+def extrapolation_figure(
+    line: dict, xname: str, target: str, data: tuple[np.ndarray, np.ndarray] | None = None
+) -> go.Figure:
+    """The formula along one input (`trust.along_input`), beyond the data's range on both sides,
+    with the parts outside the data shaded and labelled "extrapolation"; the rows overlaid when
+    the formula has only this input."""
+    xname, target = plotly_text(xname), plotly_text(target)
+    fig = go.Figure()
+    if data is not None:
+        marker = dict(size=4, color=FAINT, opacity=0.8)
+        fig.add_trace(go.Scattergl(x=data[0], y=data[1], mode="markers", marker=marker, name="rows"))
+    fig.add_trace(go.Scatter(x=line["x"], y=line["y"], mode="lines", line=dict(color=INK), name="formula"))
+    lo, hi = float(line["lo"]), float(line["hi"])
+    x0, x1 = float(line["x"][0]), float(line["x"][-1])
+    for a, b in ((x0, lo), (hi, x1)):
+        if b > a:
+            fig.add_vrect(
+                x0=a,
+                x1=b,
+                fillcolor=FAINT,
+                opacity=0.35,
+                line_width=0,
+                annotation_text="extrapolation",
+                annotation_position="top left",
+            )
+    return _layout(fig, 320, xaxis_title=xname, yaxis_title=target)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,7 @@ from kan_core import KAN, fit
 from kan_core.engine.model import resolve_device
 from kan_core.engine.train import TrainConfig
 from kan_core.errors import ConfigError, KanStudioError, TrainingDiverged
-from kan_core.symbolic.edges import EdgeFit, layer_samples
+from kan_core.symbolic.edges import EdgeFit, edge_text, layer_samples
 
 OPTIMIZERS = ("LBFGS", "Adam")
 DEVICES = ("auto", "cpu", "cuda")
@@ -38,15 +39,14 @@ class TrainSettings:
     lamb: float = 0.01
     seed: int = _TRAIN.seed
     device: str = "auto"
+    # Train on log|y| against log x (positive inputs, a target of one sign): products of powers
+    # become sums, which snap exactly (the KAN paper's log-space trick; discovery's log routes).
+    log_space: bool = False
 
-    def widths(self, n_in: int) -> list[int]:
-        """[n_in, *hidden, 1]; a ConfigError names what is wrong with the hidden widths."""
-        parts = [p.strip() for p in self.hidden.replace(";", ",").split(",") if p.strip()]
-        if not all(p.isascii() and p.isdigit() and 1 <= int(p) <= 64 for p in parts) or len(parts) > 4:
-            raise ConfigError(
-                f"hidden widths {self.hidden!r}: use up to 4 comma-separated numbers (1-64), e.g. 5 or 4,4"
-            )
-        return [n_in, *map(int, parts), 1]
+    def widths(self, n_in: int) -> list:
+        """[n_in, *hidden, 1]; a hidden entry [s, m] is a layer of s sums and m multiplication
+        nodes (KAN 2.0, arXiv:2408.10205). A ConfigError names what is wrong with the text."""
+        return [n_in, *parse_hidden(self.hidden), 1]
 
     def validate(self) -> None:
         """Raise ConfigError for out-of-range values (the widgets already bound them)."""
@@ -77,12 +77,41 @@ class TrainSettings:
                 continue
             trial = cls(**asdict(out))
             try:
-                setattr(trial, f.name, type(getattr(out, f.name))(query[f.name]))
+                kind = type(getattr(out, f.name))
+                value = query[f.name]
+                if kind is bool and value not in ("True", "False"):
+                    continue
+                setattr(trial, f.name, value == "True" if kind is bool else kind(value))
                 trial.validate()
             except (ValueError, TypeError, KanStudioError):
                 continue
             out = trial
         return out
+
+
+_HIDDEN = re.compile(r"\s*(\[\s*\d+\s*,\s*\d+\s*\]|\d+)\s*(?:[,;]|$)")
+
+
+def parse_hidden(text: str) -> list:
+    """Hidden widths from text: "5", "4, 4", or "[2, 1]" for 2 sum nodes and 1 multiplication node
+    in one layer; up to 4 layers of 1-64 nodes. Raises ConfigError with an example."""
+    out: list = []
+    pos, text = 0, text.strip()
+    while pos < len(text):
+        m = _HIDDEN.match(text, pos)
+        if m is None or m.end() == pos:
+            out = []
+            break
+        tok = m.group(1)
+        out.append([int(v) for v in tok.strip("[] ").split(",")] if tok.startswith("[") else int(tok))
+        pos = m.end()
+    sizes = [sum(w) if isinstance(w, list) else w for w in out]
+    if (text and not out) or len(out) > 4 or not all(1 <= n <= 64 for n in sizes):
+        raise ConfigError(
+            f"hidden widths {text!r}: use up to 4 comma-separated widths (1-64), e.g. 5 or 4,4; "
+            "[2, 1] is a layer of 2 sums and 1 multiplication node"
+        )
+    return out
 
 
 def device_label(choice: str) -> str:
@@ -194,8 +223,22 @@ def edge_detail(model: KAN, X: torch.Tensor, edge: tuple[int, int, int]) -> dict
 
 def fit_curve(fit: EdgeFit, x: np.ndarray, model: KAN, layer: int, i: int) -> np.ndarray:
     """A suggestion drawn over x (x in data units for layer 0, where the edge sees standardised x)."""
-    z = (x - float(model.in_shift[i])) / float(model.in_scale[i]) if layer == 0 else x
-    return fit.values(z)
+    return in_data_units(fit, model, layer, i).values(x)
+
+
+def in_data_units(fit: EdgeFit, model: KAN, layer: int, i: int) -> EdgeFit:
+    """The same fit written in the units of what the user sees on the edge's x axis: for the first
+    layer the input column (the edge itself sees it standardised, z = (x − shift)/scale, so
+    a·z + b = (a/scale)·x + (b − a·shift/scale)); deeper layers are unchanged."""
+    if layer != 0 or fit.fn == "0":
+        return fit
+    scale, shift = float(model.in_scale[i]), float(model.in_shift[i])
+    return replace(fit, a=fit.a / scale, b=fit.b - fit.a * shift / scale)
+
+
+def fit_text(fit: EdgeFit, x: str = "x") -> str:
+    """c·f(a·x + b) + d as readable text (`kan_core.symbolic.edges.edge_text`)."""
+    return edge_text(fit.fn, fit.a, fit.b, fit.c, fit.d, x)
 
 
 def edge_table(model: KAN, X: torch.Tensor, names: list[str], target: str) -> pd.DataFrame:

@@ -12,21 +12,27 @@ import torch
 from kan_core import KAN
 from kan_core.discovery.search import Result, discover, network_formulas
 from kan_core.engine.prune import prune
-from kan_core.errors import DataError, ModelError, SessionError
+from kan_core.errors import ConfigError, DataError, ModelError
 from kan_core.io.data import MAX_FEATURES, MAX_ROWS, Dataset, prepare, read_table
 from kan_core.io.examples import catalog, load_example
-from kan_core.io.session import Session, UndoHistory, load_session, session_bytes
+from kan_core.io.session import UndoHistory
 from kan_core.symbolic.edges import EdgeFit, auto_snap, snap
 from kan_core.symbolic.export import fingerprint
 
 from .services import DiscoveryJob, TrainingJob, TrainSettings, merge_curves
+from .sessions import Sessions
 
 DEFAULT_EXAMPLE = catalog()[0]["name"]  # exp(sin(πx)+y²), the KAN paper's first example
 SAMPLE_ROWS = 2000  # edge scores, curves and fits are computed on at most this many rows
 Edge = tuple[int, int, int]
 
 
-class Studio:
+def is_log(model: KAN | None) -> bool:
+    """True when `model` was trained in log space (log|y| against log x)."""
+    return bool(getattr(model, "log_space", False))
+
+
+class Studio(Sessions):
     """Everything one browser session works on. Structural edits go through `edit` (undoable)."""
 
     def __init__(self) -> None:
@@ -48,6 +54,7 @@ class Studio:
         self.version = 0  # bumps whenever the model changes; caches key on it
         self.data_id = 0  # bumps when the data or its columns change; widget keys use it
         self.notes: list[str] = []
+        self.discarded: dict | None = None  # the workspace before "Discard model": one Undo away
 
     # ----- data ----------------------------------------------------------------------------
     def load_example(self, name: str, n: int = 1000, seed: int = 0) -> None:
@@ -98,9 +105,26 @@ class Studio:
         self.version += 1
         self.data_id += 1
 
+    def inputs(self, log_space: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(X, y) as the model sees them: the data, or log x and log|y| in log space (the model's
+        own space by default). A ConfigError names a column that log space cannot take."""
+        ds = self.dataset
+        log = is_log(self.model) if log_space is None else log_space
+        if not log:
+            return ds.X, ds.y
+        bad = [f for f, ok in zip(ds.features, (ds.X > 0).all(0)) if not ok]
+        if bad:
+            raise ConfigError(
+                f"Log-space needs positive inputs; {', '.join(bad)} has values ≤ 0: switch it off"
+            )
+        if not ((ds.y > 0).all() or (ds.y < 0).all()):
+            raise ConfigError(f"Log-space needs a target of one sign; {ds.target} crosses 0: switch it off")
+        return np.log(ds.X), np.log(np.abs(ds.y))
+
     def sample(self) -> torch.Tensor:
-        """Up to SAMPLE_ROWS evenly spaced rows of the inputs, on the model's device and dtype."""
-        X = self.dataset.X[:: max(1, len(self.dataset.X) // SAMPLE_ROWS)]
+        """Up to SAMPLE_ROWS evenly spaced rows of the model's inputs, on its device and dtype."""
+        X = self.inputs()[0]
+        X = X[:: max(1, len(X) // SAMPLE_ROWS)]
         return torch.tensor(X, dtype=self.model.dtype, device=self.model.device)
 
     # ----- training ------------------------------------------------------------------------
@@ -116,19 +140,22 @@ class Studio:
         settings.validate()
         self.stop()
         widths = settings.widths(len(self.dataset.features))
+        X, y = self.inputs(settings.log_space)
         same = self.model is not None and self.model.spec == widths and self.model.k == settings.k
+        same = same and is_log(self.model) == settings.log_space
         if not same:
             if self.model is not None:
                 self.undo.push("new architecture", self.model)
             self.model = KAN(
                 widths, grid=settings.grid, k=settings.k, seed=settings.seed, device=settings.device
             )
+            self.model.log_space = settings.log_space  # type: ignore[assignment]
             self.curves, self.steps_done = {}, 0
         elif any(layer.grid != settings.grid for layer in self.model.layers):
             self.edit(f"grid {settings.grid}", lambda m: m.refined(settings.grid, self.sample()))
         self.settings = settings
         self.results.pop("network", None)
-        self.job = TrainingJob(self.model, self.dataset.X, self.dataset.y, settings, self.dataset.small)
+        self.job = TrainingJob(self.model, X, y, settings, self.dataset.small)
         self.version += 1
 
     def poll(self) -> bool:
@@ -164,6 +191,7 @@ class Studio:
             raise ModelError("train a model first (Train page)")
         self.stop()
         new = change(self.model)
+        new.log_space = is_log(self.model)  # type: ignore[assignment]
         self.undo.push(label, self.model)
         self.model = new
         self.results.pop("network", None)
@@ -209,8 +237,9 @@ class Studio:
 
         def run(model: KAN) -> KAN:
             X = self.sample()
-            rows = np.linspace(0, len(self.dataset.y) - 1, len(X)).astype(int)
-            y = torch.as_tensor(self.dataset.y[rows], dtype=X.dtype, device=X.device)[:, None]
+            ys = self.inputs()[1]
+            rows = np.linspace(0, len(ys) - 1, len(X)).astype(int)
+            y = torch.as_tensor(ys[rows], dtype=X.dtype, device=X.device)[:, None]
             new, rep = auto_snap(model, X, y, r2_threshold)
             report.extend(rep)
             return new
@@ -240,7 +269,12 @@ class Studio:
         if "network" not in self.results:
             ds = self.dataset
             self.results["network"] = network_formulas(
-                self.model, self.df, ds.target, ds.features, seed=self.settings.seed
+                self.model,
+                self.df,
+                ds.target,
+                ds.features,
+                seed=self.settings.seed,
+                log_space=is_log(self.model),
             )
         return self.results["network"]
 
@@ -282,54 +316,3 @@ class Studio:
     def fingerprint(self) -> str:
         """SHA-256 of the prepared inputs and target."""
         return fingerprint(self.dataset.X, self.dataset.y)
-
-    # ----- sessions ------------------------------------------------------------------------
-    def session_file(self) -> bytes:
-        """The whole workspace as a session file (model, undo stack, curves, data mapping)."""
-        if self.model is None:
-            raise ModelError("train a model first; there is nothing to save yet")
-        self.stop()
-        ds = self.dataset
-        meta = {
-            "source": self.source,
-            "target": ds.target,
-            "features": ds.features,
-            "fingerprint": self.fingerprint(),
-            "settings": self.settings.to_query(),
-            "steps_done": self.steps_done,
-        }
-        return session_bytes(Session(self.model, meta, self.curves, self.undo))
-
-    def restore(self, raw: bytes, filename: str) -> str:
-        """Load a session onto the current data; returns a note for the user.
-
-        Everything is read and checked first; the workspace changes only when all of it is
-        good (a failed restore leaves model, undo stack, curves and settings as they were)."""
-        s = load_session(raw, name=filename)
-        target, features = s.meta.get("target"), s.meta.get("features")
-        cols = [] if self.df is None else [str(c) for c in self.df.columns]
-        if not target or not features or any(c not in cols for c in [target, *features]):
-            raise SessionError(
-                f"{filename} was made on columns {', '.join(map(str, features or []))} → {target}; "
-                "load that data first, then restore the session"
-            )
-        models = [s.model] + [m for stack in s.undo.entries for _, m in stack]
-        if any(m.widths[0] != len(features) or m.widths[-1] != 1 for m in models):
-            raise SessionError(
-                f"{filename}: a model's inputs do not match its column list; the file is damaged"
-            )
-        curves = {key: list(s.history.get(key, [])) for key in ("step", "train", "val_step", "val")}
-        if len(curves["step"]) != len(curves["train"]) or len(curves["val_step"]) != len(curves["val"]):
-            raise SessionError(
-                f"{filename}: its training curves have mismatched lengths; the file is damaged"
-            )
-        settings = TrainSettings.from_query({k: str(v) for k, v in s.meta.get("settings", {}).items()})
-        self.stop()  # a running job must not keep writing into the restored curves
-        self.set_columns(target, features)  # a DataError here leaves the workspace as it was
-        self.model, self.undo, self.curves = s.model, s.undo, curves
-        self.steps_done = int(s.meta.get("steps_done", 0))
-        self.settings = settings
-        self.version += 1
-        if s.meta.get("fingerprint") != self.fingerprint():
-            return f"restored {filename}; note: the loaded data differs from the data it was trained on"
-        return f"restored {filename}"

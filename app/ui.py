@@ -9,19 +9,55 @@ import streamlit as st
 
 from kan_core.errors import KanStudioError
 
+from . import store
+from .persist import open_workspace, signature, workspace_files
 from .services import TrainSettings
 from .state import DEFAULT_EXAMPLE, Studio
 from .text import md
 
 
 def studio() -> Studio:
-    """This browser session's workspace (never shared: it lives in st.session_state)."""
+    """This browser session's workspace: in st.session_state, and on the server's disk under the
+    unguessable key in the URL (`?ws=…`, see app.store), so a reload or a reopened tab restores it.
+    An unknown key is never adopted (someone else's link cannot pick a victim's key): a fresh
+    workspace gets a fresh key."""
     if "studio" not in st.session_state:
-        s = Studio()
-        s.load_example(DEFAULT_EXAMPLE)
-        s.settings = TrainSettings.from_query(dict(st.query_params))
+        key = st.query_params.get("ws")
+        files = store.load(key)
+        s, problem = Studio(), None
+        if files is not None:
+            problem = open_workspace(s, files)
+            if problem is None:
+                flash("info", f"workspace restored: {s.source}" + (" with its model" if s.model else ""))
+                st.session_state["saved"] = signature(s)
+        if files is None or problem is not None:
+            if problem is not None:
+                flash("warning", problem)
+            s = Studio()
+            s.load_example(DEFAULT_EXAMPLE)
+            key = store.new_key()
+        # Settings in the URL (a shared link, or the page's own mirror) win over the saved ones.
+        query = {k: v for k, v in st.query_params.to_dict().items() if k != "ws"}
+        s.settings = TrainSettings.from_query({**s.settings.to_query(), **query})
+        st.query_params["ws"] = str(key)
+        st.session_state["ws"] = str(key)
         st.session_state["studio"] = s
+    if st.query_params.get("ws") != st.session_state["ws"]:  # page navigation drops query params
+        st.query_params["ws"] = st.session_state["ws"]
     return st.session_state["studio"]
+
+
+def persist(s: Studio) -> None:
+    """Save the workspace to the server's disk when it changed (not while training: the model is
+    being written to; the run that follows training saves it)."""
+    if s.training or st.session_state.get("saved") == signature(s):
+        return
+    try:
+        if not store.save(st.session_state["ws"], workspace_files(s)):
+            flash("warning", "this workspace is too large to keep on the server: use Save session")
+    except (OSError, KanStudioError) as err:
+        flash("warning", f"the workspace could not be saved on the server ({err}); use Save session")
+    st.session_state["saved"] = signature(s)
 
 
 def flash(kind: str, text: str) -> None:

@@ -101,8 +101,10 @@ _DIMS = {"consistent": "yes", "constant carries units": "with const", "inconsist
 
 def _inspect(args: argparse.Namespace) -> int:
     from kan_core._runtime import Overtime, time_limited
+    from kan_core.discovery.routes.kan import from_log_space, log_symbols
     from kan_core.errors import ModelError
     from kan_core.io.session import load_session
+    from kan_core.symbolic.edges import edge_text
     from kan_core.symbolic.formula import SYMPY_SECONDS, canonical, network_expr, safe_symbols
 
     s = load_session(args.session)
@@ -124,10 +126,14 @@ def _inspect(args: argparse.Namespace) -> int:
         f"edges: {len(edges)} total, {count['pruned']} pruned, {len(snapped)} snapped, "
         f"{count['spline']} splines, {locked} locked"
     )
+    log_space = meta.get("log_space") is True
+    if log_space:
+        print("trained in log space: log|target| against the logs of the features")
     for e in snapped:
         a, b, c, d = e["params"]
         where = f"layer {e['layer']}, {e['i']} → {e['j']}"
-        print(f"  {where}: {c:.4g}·{e['state']}({a:.4g}·x + {b:.4g}) + {d:.4g}")
+        # The edge's own coordinate: first-layer edges see standardised inputs (z below).
+        print(f"  {where}: {edge_text(e['state'], a, b, c, d, 'z' if e['layer'] == 0 else 'x')}")
     steps = s.history.get("step", [])
     if steps:
         # The studio saves "train"; a fit() history "train_rmse" ("train_loss" before 0.2).
@@ -138,7 +144,12 @@ def _inspect(args: argparse.Namespace) -> int:
     undo, redo = s.undo.labels
     print(f"undo: {len(undo)} step(s){': ' + shown(', '.join(undo)) if undo else ''}; redo: {len(redo)}")
     try:
-        expr = network_expr(model, safe_symbols(features))
+        symbols = safe_symbols(features)
+        if log_space:
+            sign = -1.0 if meta.get("log_sign") == -1 else 1.0
+            expr = from_log_space(network_expr(model, log_symbols(symbols)), symbols, sign)
+        else:
+            expr = network_expr(model, symbols)
         try:
             expr = time_limited(lambda: canonical(expr), SYMPY_SECONDS)
         except Overtime:

@@ -4,7 +4,7 @@ import streamlit as st
 
 from app.plots import scatter_figure
 from app.text import md
-from app.ui import flash, reported, show_flash, studio
+from app.ui import action, flash, reported, show_flash, studio
 from kan_core.io.examples import catalog
 
 s = studio()
@@ -13,23 +13,83 @@ show_flash()
 EXAMPLES = [e["name"] for e in catalog()]
 
 
+def load_or_ask(kind: str, name: str, payload: object) -> None:
+    """Load new data at once, or, while a model exists, ask first (the dialog below)."""
+    if s.model is not None:
+        st.session_state["pending_data"] = (kind, name, payload)
+        return
+    with reported():
+        load(kind, name, payload)()
+        flash("success", loaded_text(kind, name))
+
+
+def load(kind: str, name: str, payload: object):
+    """A function loading the example or uploaded table."""
+    if kind == "example":
+        return lambda: s.load_example(name, n=int(payload))
+    return lambda: s.load_upload(payload, name)
+
+
+def loaded_text(kind: str, name: str) -> str:
+    """The line shown once the data is in."""
+    if kind == "example":
+        return f"loaded example {name}"
+    return f"loaded {name}: {len(s.df):,} rows, {s.df.shape[1]} columns"
+
+
 def on_example(key: str) -> None:
     """Load the chosen example."""
     name = st.session_state.get(key)
     if name:
-        with reported():
-            s.load_example(name, n=int(st.session_state.get("example_rows", 1000)))
-            flash("success", f"loaded example {name}")
+        load_or_ask("example", name, int(st.session_state.get("example_rows", 1000)))
 
 
 def on_upload() -> None:
-    """Load the uploaded table; a bad file keeps the current data."""
-    up = st.session_state.get("upload")
+    """Load the uploaded table; a bad file keeps the current data. The uploader is emptied after
+    each file (a new key): its chip never names a table that is not the one in use."""
+    key = f"upload_{st.session_state.get('upload_n', 0)}"
+    up = st.session_state.get(key)
+    st.session_state["upload_n"] = st.session_state.get("upload_n", 0) + 1
     if up is not None:
-        with reported():
-            s.load_upload(up.getvalue(), up.name)
-            flash("success", f"loaded {up.name}: {len(s.df):,} rows, {s.df.shape[1]} columns")
+        load_or_ask("upload", up.name, up.getvalue())
 
+
+def on_dismiss() -> None:
+    """Closing the dialog keeps everything as it was (the new data is not loaded)."""
+    st.session_state.pop("pending_data", None)
+    s.data_id += 1  # the example picker goes back to the data in use
+
+
+@st.dialog("New data: what about the model?", on_dismiss=on_dismiss)
+def ask_new_data() -> None:
+    """Discard model (one Undo brings it back) or Keep model (it continues on the new rows when
+    they have its columns; otherwise the new data is not loaded)."""
+    kind, name, payload = st.session_state["pending_data"]
+    st.write(f"A trained model ({s.model.spec}) exists. Loading **{md(name)}** would replace it.")
+    c1, c2 = st.columns(2)
+    if c1.button("Discard model", type="primary"):
+        del st.session_state["pending_data"]
+        with reported():
+            s.load_discarding(load(kind, name, payload))
+            note = "; the previous model was discarded (Undo brings it back)"
+            flash("success", loaded_text(kind, name) + note)
+        st.rerun()
+    if c2.button("Keep model"):
+        del st.session_state["pending_data"]
+        with reported():
+            flash("info", s.load_keeping(load(kind, name, payload)))
+        st.rerun()
+
+
+if st.session_state.get("pending_data") is not None:
+    ask_new_data()
+if s.discarded is not None:
+    st.button(
+        "Undo",
+        key="undo_discard",
+        on_click=action(s.undo_discard, done="the discarded model and its data are back"),
+        help="Bring back the model (and its data) that Discard model replaced",
+    )
 
 left, right = st.columns(2)
 with left:
@@ -47,7 +107,7 @@ with right:
     st.file_uploader(
         "Upload CSV",
         type=["csv", "tsv", "txt"],
-        key="upload",
+        key=f"upload_{st.session_state.get('upload_n', 0)}",
         on_change=on_upload,
         help="Comma, semicolon or tab separated, with a header row; the decimal mark and thousands separator"
         " are read from the whole file, and every decision is listed below.",

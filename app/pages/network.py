@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app.plots import edge_figure, edge_from_points, importance_figure, network_figure
-from app.services import edge_detail, edge_table, fit_curve, fmt
+from app.services import edge_detail, edge_table, fit_curve, fit_text, fmt, in_data_units
+from app.state import is_log
 from app.text import md
 from app.ui import action, reported, show_flash, studio
 from kan_core.symbolic.edges import edge_fits
@@ -100,6 +101,9 @@ if s.selected is not None:
             st.session_state["fits"] = edge_fits(s.model, X, li, i, j)[:5]
             st.session_state["fits_key"] = key
         fits = st.session_state["fits"]
+        # Suggestions are written in the units of the edge's x axis, the same as the plot beside them.
+        shown = [in_data_units(f, s.model, li, i) for f in fits]
+        xname = (f"log({names[i]})" if is_log(s.model) else names[i]) if li == 0 else f"node {i}"
         left, right = st.columns([3, 2])
         with right:
             table = pd.DataFrame(
@@ -107,10 +111,16 @@ if s.selected is not None:
                     "function": [f.fn for f in fits],
                     "R²": [fmt(f.r2) for f in fits],
                     "complexity": [f.complexity for f in fits],
-                    "fit": [f"{f.c:.4g}·{f.fn}({f.a:.4g}·x + {f.b:.4g}) + {f.d:.4g}" for f in fits],
+                    "fit": [fit_text(f, xname) for f in shown],
                 }
             )
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.dataframe(
+                table,
+                hide_index=True,
+                width="stretch",
+                column_config={"fit": st.column_config.TextColumn("fit", width="large")},
+            )
+            st.caption(f"Fits in the units of {md(xname)}, as plotted; ranked by R² and simplicity.")
             pick = st.selectbox(
                 "Suggestion", range(len(fits)), format_func=lambda k: f"{fits[k].fn} (R² {fmt(fits[k].r2)})"
             )
@@ -126,7 +136,7 @@ if s.selected is not None:
         with left:
             d = edge_detail(s.model, X, s.selected)
             overlay = (fits[pick].fn, fit_curve(fits[pick], d["x"], s.model, li, i))
-            xlabel = names[i] if li == 0 else f"hidden node {i}"
+            xlabel = xname if li == 0 else f"hidden node {i}"
             st.plotly_chart(
                 edge_figure(d["x"], d["phi"], d["inputs"], xlabel, overlay),
                 width="stretch",

@@ -95,8 +95,13 @@ class Scorer:
         self.cands: list[Candidate] = []
 
     def add(self, expr: sp.Expr, route: str, net_error: float | None = None) -> None:
-        """Score a formula and keep it when its losses are finite."""
-        from kan_core.symbolic.formula import complexity
+        """Score a formula (sine phases folded, `fold_phases`) and keep it when its losses are finite."""
+        from kan_core.symbolic.formula import complexity, fold_phases
+
+        try:
+            expr = fold_phases(expr)
+        except (TypeError, ValueError, RecursionError):
+            pass
 
         X, y, tr = self.X, self.y, self.tr
         try:

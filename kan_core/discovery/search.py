@@ -16,6 +16,7 @@ import torch
 
 from kan_core.discovery.pareto import Candidate, Scorer, verdict
 from kan_core.discovery.routes import Problem, Settings, plans
+from kan_core.discovery.routes.kan import from_log_space, log_symbols
 from kan_core.discovery.routes.polynomial import difference_form
 from kan_core.discovery.screen import duplicate_columns, relevant_columns
 from kan_core.discovery.units_route import column_units, mark, pi_route, plan
@@ -438,21 +439,33 @@ def _is_count(v: object) -> bool:
 
 
 def network_formulas(
-    model: KAN, data: pd.DataFrame, target: str, features: list[str], seed: int = 0, seconds: float = 20.0
+    model: KAN,
+    data: pd.DataFrame,
+    target: str,
+    features: list[str],
+    seed: int = 0,
+    seconds: float = 20.0,
+    log_space: bool = False,
 ) -> Result:
-    """Read a user's snapped network as formulas: composed, constants refit and snapped, scored."""
+    """Read a user's snapped network as formulas: composed, constants refit and snapped, scored.
+
+    With `log_space` the network was trained on log|y| against log x (positive inputs, a target
+    of one sign): its formula f(log x) is read back as y = ±exp(f(log x)), powers gathered.
+    """
     start = time.perf_counter()
     ds = prepare(data, target, features)
     X, y, symbols = ds.X, ds.y, safe_symbols(ds.features)
     sc = Scorer(X, y, symbols, seed, 0 if ds.small else int(round(0.2 * len(y))))
-    expr = network_expr(model, symbols)  # a ModelError names the edges still to snap or prune
+    sign = -1.0 if log_space and (y < 0).all() else 1.0
+    Xin = np.log(X[sc.tr]) if log_space else X[sc.tr]
+    if log_space:  # a ModelError names the edges still to snap or prune
+        expr = from_log_space(network_expr(model, log_symbols(symbols)), symbols, sign)
+    else:
+        expr = network_expr(model, symbols)
     with torch.no_grad():
-        net = (
-            model(torch.as_tensor(X[sc.tr], dtype=model.dtype, device=model.device))
-            .double()
-            .cpu()
-            .numpy()[:, 0]
-        )
+        net = model(torch.as_tensor(Xin, dtype=model.dtype, device=model.device)).double().cpu().numpy()[:, 0]
+    if log_space:
+        net = sign * np.exp(net)
     sc.add(sp.Float(float(np.mean(y[sc.tr]))), "constant")
     sc.add(expr, "network", _net_error(expr, symbols, X[sc.tr], net))
     fitted = fit_formula(expr, symbols, X[sc.tr], y[sc.tr], deadline=start + seconds)

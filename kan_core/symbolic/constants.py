@@ -76,6 +76,11 @@ class ConstantFit:
         self.params = sp.symbols(f"_k0:{len(self.floats)}")
         self.template = expr.xreplace(dict(zip(self.floats, self.params)))
         self.fn = lambdify([*symbols, *self.params], self.template)
+        # Constants in an exponent (x**1.0065): snapped before the prefactors, which absorb what an
+        # exponent's drift did (8.01·T**1.0065 is 8.314·T over T's range: snapping 8.01 → 8
+        # first would lock the drift in).
+        in_exp = set().union(*(p.exp.free_symbols for p in self.template.atoms(sp.Pow)))
+        self.exponents = {k for k, p in enumerate(self.params) if p in in_exp}
         self.values = np.array([float(f) for f in self.floats])
         self.exact: dict[int, sp.Expr] = {}
         self.scale = float(np.mean(((self.y - self.y.mean()) * self.weight) ** 2)) or 1.0
@@ -173,7 +178,7 @@ class ConstantFit:
                 if loss is not None:
                     best = min(best, loss)
                     variants.append(self.expr())
-        for k in free():
+        for k in sorted(free(), key=lambda k: k not in self.exponents):
             if time.perf_counter() > deadline:
                 break
             for cand in nice_values(float(self.values[k])):

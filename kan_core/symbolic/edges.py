@@ -8,18 +8,28 @@ import threading
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import sympy as sp
 import torch
 from scipy.optimize import least_squares
 
 from kan_core import library
 from kan_core.engine.model import KAN
 from kan_core.errors import ConfigError
+from kan_core.symbolic.periodic import periodogram_peaks
 
 A_GRID = np.array([0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 9.0])
 B_GRID_AB = np.linspace(-3.0, 3.0, 13)
 B_GRID_B = np.concatenate([np.linspace(-6.0, 6.0, 49), [-40.0, -20.0, -12.0, -9.0, 9.0, 12.0, 20.0, 40.0]])
 A_GRID_EXP = np.geomspace(0.02, 8.0, 24)
 COMPLEXITY_WEIGHT = 0.5  # one unit of complexity must buy ~3x less error (log10 0.5)
+GOOD_R2 = 0.99  # below this a fit is ranked mostly by R²
+POOR_WEIGHT = 0.1  # digits per unit of complexity among fits below GOOD_R2
+MIN_SPAN = 0.5  # a curved function's argument must span at least this (radians for a sine)
+PERIODIC = ("sin", "cos")
+PEAKS = 3  # periodogram peaks tried as sine/cosine frequencies
+PERIODOGRAM_ROWS = 128  # enough for dozens of periods across the range
+PERIODOGRAM_FREQS = 1000
+PHASES = np.linspace(-np.pi, np.pi, 12, endpoint=False)
 
 
 @dataclass
@@ -47,6 +57,20 @@ class EdgeFit:
         return self.c * _eval(library.get(self.fn), self.a * x + self.b) + self.d
 
 
+def edge_text(fn: str, a: float, b: float, c: float, d: float, x: str = "x") -> str:
+    """c·f(a·x + b) + d as readable text — 4 significant digits, signs folded, 1· and + 0 dropped
+    (0.12·sin(3.1·t + 0.4) - 0.002): the one notation the studio and the CLI use for an edge."""
+
+    def n(v: float) -> sp.Expr:
+        return sp.Float(float(f"{v:.4g}"))
+
+    sym = sp.Symbol(x)
+    expr = n(d) if fn == "0" else n(c) * library.get(fn).sympy(n(a) * sym + n(b)) + n(d)
+    expr = expr.xreplace({f: n(float(f)) for f in expr.atoms(sp.Float)})  # products of rounded numbers
+    expr = expr.xreplace({f: sp.Integer(int(f)) for f in expr.atoms(sp.Float) if float(f).is_integer()})
+    return sp.sstr(expr, full_prec=False).replace("**", "^").replace("*", "·")
+
+
 def _eval(fn: library.Fn, arg: np.ndarray) -> np.ndarray:
     with np.errstate(all="ignore"):
         return fn.torch(torch.from_numpy(arg)).numpy()
@@ -68,11 +92,18 @@ def _project(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return c, d, r2
 
 
-def _starts(fn: library.Fn) -> tuple[np.ndarray, np.ndarray]:
-    """Grid of (a', b') starts in the edge's standardised coordinate z ∈ [−1, 1]."""
+def _starts(fn: library.Fn, peaks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grid of (a', b') starts in the edge's standardised coordinate z ∈ [−1, 1]. Sines and
+    cosines also start from the periodogram's strongest frequencies (any number of periods
+    across the range), each with phases over a whole turn."""
     if fn.free == "ab":
         a = np.concatenate([A_GRID, -A_GRID])
-        return np.repeat(a, len(B_GRID_AB)), np.tile(B_GRID_AB, len(a))
+        a0, b0 = np.repeat(a, len(B_GRID_AB)), np.tile(B_GRID_AB, len(a))
+        if fn.name in PERIODIC:
+            w = peaks
+            a0 = np.concatenate([a0, np.repeat(w, len(PHASES))])
+            b0 = np.concatenate([b0, np.tile(PHASES, len(w))])
+        return a0, b0
     if fn.free == "a":
         a = np.concatenate([A_GRID_EXP, -A_GRID_EXP])
         return a, np.zeros_like(a)
@@ -82,11 +113,13 @@ def _starts(fn: library.Fn) -> tuple[np.ndarray, np.ndarray]:
     return np.ones(1), np.zeros(1)
 
 
-def _coarse(fn: library.Fn, z: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float, float]:
+def _coarse(
+    fn: library.Fn, z: np.ndarray, y: np.ndarray, peaks: np.ndarray
+) -> tuple[float, float, float, float, float]:
     """Best (a', b', c, d, R²) over the start grid, all starts evaluated at once."""
-    a0, b0 = _starts(fn)
+    a0, b0 = _starts(fn, peaks)
     args = a0[:, None] * z[None, :] + b0[:, None]
-    valid = np.array([fn.valid(lo, hi) for lo, hi in zip(args.min(1), args.max(1))])
+    valid = np.array([_usable(fn, lo, hi) for lo, hi in zip(args.min(1), args.max(1))])
     if not valid.any():
         return 1.0, 0.0, 0.0, float(y.mean()), -math.inf
     c, d, r2 = _project(_eval(fn, args[valid]), y)
@@ -106,7 +139,7 @@ def _refine(fn: library.Fn, z: np.ndarray, y: np.ndarray, start: tuple[float, ..
 
     def residual(p: np.ndarray) -> np.ndarray:
         arg = unpack(p)[0] * z + unpack(p)[1]
-        if not fn.valid(arg.min(), arg.max()):
+        if not _usable(fn, arg.min(), arg.max()):
             return penalty
         F = _eval(fn, arg)
         c, d, _ = _project(F[None], y)
@@ -118,20 +151,38 @@ def _refine(fn: library.Fn, z: np.ndarray, y: np.ndarray, start: tuple[float, ..
     sol = least_squares(residual, p0, method="lm", max_nfev=60 * len(p0))
     a_new, b_new = unpack(sol.x)
     arg = a_new * z + b_new
-    if fn.valid(arg.min(), arg.max()):
+    if _usable(fn, arg.min(), arg.max()):
         c, d, r2 = _project(_eval(fn, arg)[None], y)
         if r2[0] >= r2_start:
             return float(a_new), float(b_new), float(c[0]), float(d[0]), float(r2[0])
     return start
 
 
+def _usable(fn: library.Fn, lo: float, hi: float) -> bool:
+    """Inside the domain and, for a curved function (sine, tanh, …), an argument spanning at
+    least `MIN_SPAN`: over a shorter stretch the function is a straight line or a parabola in
+    disguise (−4.3e5·sin(0.0006·x) is a line), a degenerate fit the simpler function should win."""
+    return fn.valid(lo, hi) and (fn.free != "ab" or hi - lo >= MIN_SPAN)
+
+
+def parsimony(r2: float, complexity: int) -> float:
+    """Digits of accuracy (capped at 5) minus `COMPLEXITY_WEIGHT` per unit of complexity."""
+    return min(-math.log10(max(1.0 - r2, 1e-5)), 5.0) - COMPLEXITY_WEIGHT * complexity
+
+
 def rank_score(r2: float, complexity: int) -> float:
-    """Higher is better: digits of accuracy minus a complexity cost.
+    """Higher is better: digits of accuracy minus a complexity cost, for fits of R² ≥ `GOOD_R2`.
 
     Digits are capped at 5 (R² ≥ 0.99999 counts as exact): a learned spline is itself only that
     accurate, so a more complex function that fits it better is fitting the spline's own error.
+    Poorer fits rank below every good one, mostly by R²: there a unit of complexity is worth only
+    `POOR_WEIGHT` digits (the library's whole range of complexities, 1 to 4, buys at most a factor
+    2 in error), so simplicity never lifts an R² 0.63 fit above an R² 0.935 one, yet a line still
+    beats a wiggle that fits noisy data barely better.
     """
-    return min(-math.log10(max(1.0 - r2, 1e-5)), 5.0) - COMPLEXITY_WEIGHT * complexity
+    if r2 < GOOD_R2:
+        return min(-math.log10(max(1.0 - r2, 1e-5)), 5.0) - 10.0 - POOR_WEIGHT * complexity
+    return parsimony(r2, complexity)
 
 
 def fit_edge(
@@ -152,7 +203,11 @@ def fit_edge(
     m, w = (lo + hi) / 2, max((hi - lo) / 2, 1e-12)
     z = (x - m) / w
     fns = library.select(functions)
-    coarse = {fn.name: _coarse(fn, z, y) for fn in fns if fn.name != "0"}
+    peaks = np.zeros(0)
+    if any(fn.name in PERIODIC for fn in fns):  # the periodogram once, on at most PERIODOGRAM_ROWS
+        step = max(1, len(z) // PERIODOGRAM_ROWS)
+        peaks = periodogram_peaks(z[::step], y[::step], PEAKS, most=PERIODOGRAM_FREQS)
+    coarse = {fn.name: _coarse(fn, z, y, peaks) for fn in fns if fn.name != "0"}
     order = sorted(coarse, key=lambda n: -coarse[n][4])
     fits = []
     for name in coarse:
@@ -163,7 +218,7 @@ def fit_edge(
         # Back to the edge's own units: a'·(x−m)/w + b' = a·x + b.
         a, b = a1 / w, b1 - a1 * m / w
         fits.append(EdgeFit(name, a, b, c, d, r2, fn.complexity, rank_score(r2, fn.complexity)))
-    fits.sort(key=lambda f: -f.score)
+    fits.sort(key=lambda f: -round(f.score, 6))  # equivalent fits (sin, shifted cos): library order
     if functions is None or "0" in functions:
         zero = EdgeFit("0", 1.0, 0.0, 0.0, float(y.mean()), 0.0, 0, math.inf if flat else -math.inf)
         fits.insert(0, zero) if flat else fits.append(zero)

@@ -32,15 +32,26 @@ def latex_text(text: str) -> str:
     return r"\text{" + body + "}"
 
 
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?")
+_WITH_UNIT = re.compile(r"\s*(?P<base>[^\[\](){}]+?)\s*[\[(]\s*(?P<unit>[^\[\]()]+?)\s*[\])]\s*")
+_UNIT = re.compile(r"[A-Za-z0-9/^.*·\-]+")
+
+
+def name_latex(name: str) -> str:
+    """A column name as LaTeX: `n_mol` is n with subscript "mol" (the whole word; SymPy's form), `T [K]` is
+    T\\,[\\mathrm{K}] (units in brackets or parentheses), anything else literal text (escaped)."""
+    m = _WITH_UNIT.fullmatch(name)
+    if m and _UNIT.fullmatch(m["unit"]):
+        return f"{name_latex(m['base'])}\\,[\\mathrm{{{m['unit'].replace('·', ' ')}}}]"
+    if _PLAIN.fullmatch(name):
+        return sp.latex(sp.Symbol(name))  # SymPy's own: n_mol is n_{mol}, the whole word below
+    return latex_text(name)
+
+
 def to_latex(expr: sp.Expr, symbols: list[sp.Symbol], names: list[str]) -> str:
-    """LaTeX with each variable shown under its column name (escaped; never a macro of the name's)."""
-    plain = re.compile(r"[A-Za-z]\w*")
-    # A plain name is SymPy's to print (n_mol as n with subscript "mol"); any other in \\text{}.
-    shown = {
-        s: latex_text(n)
-        for s, n in zip(symbols, names)
-        if not (s.name == n and plain.fullmatch(n)) and latex_text(n) != r"\text{}"
-    }
+    """LaTeX with each variable shown under its column name (`name_latex`: escaped; never a macro
+    of the name's)."""
+    shown = {s: name_latex(n) for s, n in zip(symbols, names) if latex_text(n) != r"\text{}"}
     return sp.latex(expr, symbol_names=shown)
 
 

@@ -163,9 +163,46 @@ def sympy_seconds(deadline: float = math.inf) -> float:
     return max(0.05, min(SYMPY_SECONDS, deadline - time.perf_counter()))
 
 
+def _phase(arg: sp.Expr) -> tuple[sp.Expr, float] | None:
+    """(u, b) for an argument u + b with a float b, else None."""
+    if not isinstance(arg, sp.Add):
+        return None
+    floats = [t for t in arg.args if isinstance(t, sp.Float)]
+    return (arg - floats[0], float(floats[0])) if len(floats) == 1 else None
+
+
+def fold_phases(expr: sp.Expr) -> sp.Expr:
+    """sin/cos phases reduced to (−π, π], and a negative amplitude folded into the phase:
+    −0.12·sin(3.1·t − 15.31) reads 0.12·sin(3.1·t + 0.40) (the same function)."""
+
+    def reduce(f: sp.Expr) -> sp.Expr:
+        found = _phase(f.args[0])
+        if found is None:
+            return f
+        u, b = found
+        return f.func(u + sp.Float(math.remainder(b, 2 * math.pi)))
+
+    def flip(m: sp.Expr) -> sp.Expr:
+        coeff, rest = m.as_coeff_Mul()
+        if not (coeff.is_Number and coeff < 0 and isinstance(rest, (sp.sin, sp.cos))):
+            return m
+        found = _phase(rest.args[0])
+        if found is None:
+            return m
+        u, b = found
+        return -coeff * rest.func(u + sp.Float(math.remainder(b + math.pi, 2 * math.pi)))
+
+    out = expr.replace(lambda e: isinstance(e, (sp.sin, sp.cos)), reduce)
+    return out.replace(lambda e: isinstance(e, sp.Mul), flip)
+
+
 def tidy(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, deadline: float = math.inf) -> sp.Expr:
     """The simplest equivalent form among canonical and (for small formulas, before the deadline)
-    simplify()."""
+    simplify(), with sine and cosine phases folded (`fold_phases`)."""
+    try:
+        expr = fold_phases(expr)
+    except (TypeError, ValueError, RecursionError):
+        pass
     options = [expr]
     late = time.perf_counter() + 0.5 > deadline
     for rewrite in (canonical, sp.simplify) if complexity(expr) <= 60 and not late else (canonical,):

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 import streamlit.testing.v1.app_test as app_test
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
@@ -21,9 +22,22 @@ class RecordingStorage(MemoryMediaFileStorage):
         return fid
 
 
+class RecordingManager(MediaFileManager):
+    """Keeps the callables of lazy download buttons (data=callable), so tests can make the file."""
+
+    deferred: dict = {}
+
+    def add_deferred(self, data_callable, *args, **kwargs):
+        fid = super().add_deferred(data_callable, *args, **kwargs)
+        RecordingManager.deferred[fid] = data_callable
+        return fid
+
+
 @pytest.fixture
-def at(monkeypatch):
+def at(monkeypatch, tmp_path):
     monkeypatch.setattr(app_test, "MemoryMediaFileStorage", RecordingStorage)
+    monkeypatch.setattr(app_test, "MediaFileManager", RecordingManager)
+    monkeypatch.setenv("KAN_STUDIO_WORKSPACES", str(tmp_path / "workspaces"))
     test = AppTest.from_file(APP, default_timeout=60)
     test.run()
     assert not test.exception
@@ -37,6 +51,9 @@ def click(at, label):
 
 def download(at, label) -> bytes:
     button = [b for b in at.download_button if b.label == label][0]
+    if button.proto.HasField("deferred_file_id"):  # data=callable: made when the user clicks
+        data = RecordingManager.deferred[button.proto.deferred_file_id]()
+        return data.encode() if isinstance(data, str) else data
     return RecordingStorage.files[button.proto.url]
 
 

@@ -37,3 +37,25 @@ def test_loss_figure_uses_a_log_axis_and_appends_a_running_job():
     fig = loss_figure(done, live, offset=2)
     assert fig.layout.yaxis.type == "log"
     assert list(fig.data[0].x) == [1, 2, 3] and list(fig.data[0].y) == [1.0, 0.5, 0.25]
+
+
+def test_pruned_hidden_nodes_are_not_drawn_and_input_groups_are_apart():
+    from app.plots import edge_boxes
+
+    model = KAN([3, 4, 1], seed=0, device="cpu")
+    for i in range(3):
+        model.layers[0].set_mask(i, 2, False)  # hidden node 2 loses every incoming edge
+    X = torch.rand(50, 3)
+    fig = network_figure(model, X, ["a", "b", "c"], "y")
+    nodes = [t for t in fig.data if t.mode == "markers+text"][0]
+    assert len(nodes.x) == 3 + 3 + 1  # 4 hidden nodes, one of them dead
+    boxes = [b for b in edge_boxes(model) if b["edge"][0] == 0]
+    by_input = [sorted(b["cx"] for b in boxes if b["edge"][1] == i) for i in range(3)]
+    step = by_input[0][1] - by_input[0][0]
+    assert by_input[1][0] - by_input[0][-1] > 1.4 * step  # a gap between one input's boxes and the next
+
+
+def test_a_one_step_loss_chart_shows_a_point_and_log_ticks_in_full():
+    fig = loss_figure({"step": [1], "train": [23000.0], "val_step": [1], "val": [25000.0]})
+    assert all("markers" in t.mode for t in fig.data)  # one step: visible points, not an empty chart
+    assert fig.layout.yaxis.minorloglabels == "complete" and fig.layout.yaxis.tickformat == ".3~g"

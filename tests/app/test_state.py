@@ -216,3 +216,54 @@ def test_new_data_stops_a_running_discovery_and_drops_its_result():
     job = s.start_discover(60)
     s.load_example("x*y")
     assert job.status == "stopped" and not s.poll_discover()
+
+
+def test_inspect_reads_a_studio_session_trained_in_log_space(tmp_path, capsys):
+    from app.services import TrainSettings
+    from kan_core.__main__ import main
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 4, (80, 2))
+    rows = "\n".join(f"{a:.5f},{b:.5f},{3 * a / b:.6f}" for a, b in X)
+    s = Studio()
+    s.load_upload(f"p,q,r\n{rows}\n".encode(), "ratio.csv")
+    s.train(TrainSettings(hidden="", log_space=True, lamb=0.0, steps=20))
+    s.job.wait()
+    s.poll()
+    s.auto_snap(0.99)
+    (tmp_path / "s.kan").write_bytes(s.session_file())
+    assert main(["inspect", str(tmp_path / "s.kan")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rmse = [line for line in out if line.startswith("training: 20 steps, last train RMSE ")]
+    assert rmse and np.isfinite(float(rmse[0].rsplit(" ", 1)[1]))
+    assert "trained in log space: log|target| against the logs of the features" in out
+    formula = out[-1].removeprefix("formula: r = ")
+    import sympy as sp
+
+    p, q = sp.symbols("p q")
+    expr = sp.sympify(formula)
+    assert abs(float(expr.subs({p: 2.0, q: 1.5})) - 4.0) < 0.05  # 3·p/q, read back through exp
+
+
+@pytest.mark.slow
+def test_suggested_network_snaps_a_sine_of_four_periods_with_its_phase():
+    from app.services import TrainSettings
+    from kan_core.discovery.suggest import suggest_network
+
+    t = np.sort(np.random.default_rng(3).uniform(0, 8, 200))
+    rows = "\n".join(f"{a:.4f},{0.12 * np.sin(3.1 * a + 0.4):.6f}" for a in t)
+    s = Studio()
+    s.load_upload(f"time (s),x (m)\n{rows}\n".encode(), "pendulum.csv")
+    sug = suggest_network(s.dataset.X, s.dataset.y, s.dataset.features)
+    s.train(TrainSettings(hidden=sug.hidden, log_space=sug.log_space, grid=sug.grid, lamb=0.0))
+    s.job.wait()
+    s.poll()
+    s.auto_snap(0.99)
+    expr = s.network_formula().best.expr
+    (u,) = s.network_formula().symbols
+    import sympy as sp
+
+    A, w, p = sp.Wild("A", exclude=[u]), sp.Wild("w", exclude=[u]), sp.Wild("p", exclude=[u])
+    m = expr.match(A * sp.sin(w * u + p))
+    assert m is not None, expr
+    assert abs(float(m[A]) - 0.12) < 1e-3 and abs(float(m[w]) - 3.1) < 1e-3 and abs(float(m[p]) - 0.4) < 1e-2

@@ -1,7 +1,9 @@
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -36,9 +38,9 @@ def server():
         "--server.fileWatcherType=none",
     ]
     log = open(SHOTS.parent / "server.log", "w")
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)}
-    )
+    workspaces = tempfile.mkdtemp(prefix="kan-studio-workspaces-")  # never the user's own
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KAN_STUDIO_WORKSPACES": workspaces}
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < 60:
@@ -54,6 +56,7 @@ def server():
     proc.terminate()
     proc.wait(10)
     log.close()
+    shutil.rmtree(workspaces, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -113,12 +113,16 @@ def _kan_route(widths, X, y, symbols, p: Problem, separable: bool = False) -> tu
     return expr, network
 
 
-def _log_route(widths, X, y, symbols, p: Problem) -> tuple[sp.Expr, Callable]:
-    """Fit log|y| in log x with a KAN of these widths, then y = ±exp(…)."""
-    sign = 1.0 if (y > 0).all() else -1.0
+def log_symbols(symbols: list[sp.Symbol]) -> list[sp.Symbol]:
+    """One real symbol log_<name> per variable: the inputs of a network trained in log space."""
+    return [sp.Symbol(f"log_{s.name}", real=True) for s in symbols]
+
+
+def from_log_space(expr: sp.Expr, symbols: list[sp.Symbol], sign: float) -> sp.Expr:
+    """y = sign·exp(expr) with each log_<name> replaced by log(name), powers gathered: a sum of
+    c·log x terms becomes the product of powers it stands for (x must be positive)."""
     pos = [sp.Symbol(s.name, positive=True) for s in symbols]
-    logs = [sp.Symbol(f"log_{s.name}", real=True) for s in symbols]
-    expr, net = _kan_route(widths, np.log(X), np.log(sign * y), logs, p)
+    logs = log_symbols(symbols)
     expr = sign * sp.exp(expr.xreplace({u: sp.log(p) for u, p in zip(logs, pos)}))
     try:
         expr = time_limited(
@@ -129,7 +133,14 @@ def _log_route(widths, X, y, symbols, p: Problem) -> tuple[sp.Expr, Callable]:
         )
     except Overtime:
         pass  # exp(sum of logs) is correct too, only less readable
-    return expr.xreplace(dict(zip(pos, symbols))), lambda Xa: sign * np.exp(net(np.log(Xa)))
+    return expr.xreplace(dict(zip(pos, symbols)))
+
+
+def _log_route(widths, X, y, symbols, p: Problem) -> tuple[sp.Expr, Callable]:
+    """Fit log|y| in log x with a KAN of these widths, then y = ±exp(…)."""
+    sign = 1.0 if (y > 0).all() else -1.0
+    expr, net = _kan_route(widths, np.log(X), np.log(sign * y), log_symbols(symbols), p)
+    return from_log_space(expr, symbols, sign), lambda Xa: sign * np.exp(net(np.log(Xa)))
 
 
 def network_route(widths: list, separable: bool = False) -> Route:

@@ -11,7 +11,7 @@ import sympy as sp
 
 from kan_core import library
 from kan_core.discovery.pareto import r2
-from kan_core.symbolic.edges import COMPLEXITY_WEIGHT, fit_edge
+from kan_core.symbolic.edges import COMPLEXITY_WEIGHT, fit_edge, parsimony
 from kan_core.symbolic.formula import evaluate
 
 FIT_ROWS = 800  # the fits are smooth curves in one variable: a few hundred rows pin them down
@@ -47,7 +47,11 @@ def one_variable(
             t = forward(y)
         if not np.isfinite(t).all() or np.ptp(t) == 0:
             continue
-        for fit in fit_edge(x, t, functions)[:2]:
+        # Parsimony as in the edge ranking's good range (one complexity unit buys 3x less error)
+        # at every accuracy: on noisy data a line must beat a wiggle that fits barely better.
+        fits = [f for f in fit_edge(x, t, functions) if f.fn != "0"]
+        fits.sort(key=lambda f: -parsimony(f.r2, f.complexity))
+        for fit in fits[:2]:
             if fit.fn == "0":
                 continue
             inner = sp.Float(fit.a) * symbol + sp.Float(fit.b)

@@ -22,6 +22,8 @@ import sympy as sp
 from scipy.optimize import least_squares
 from scipy.signal import lombscargle
 
+from kan_core.symbolic.periodic import frequency_grid
+
 FIT_ROWS = 800
 MIN_ROWS_PER_CONSTANT = 3
 # The power-sum grid: sixths in [−4, 4] and the integers out to ±12 (0 excluded below).
@@ -83,13 +85,9 @@ def sinusoids(x: np.ndarray, y: np.ndarray, symbol: sp.Symbol, deadline: float) 
     """Sums of 1..3 sinusoids plus an offset, and one damped sinusoid, fitted to (x, y)."""
     step = max(1, len(y) // FIT_ROWS)
     x, y = x[::step], y[::step]
-    span = float(np.ptp(x))
-    if span <= 0 or len(y) < 8:
+    if float(np.ptp(x)) <= 0 or len(y) < 8:
         return []
-    gaps = np.diff(np.sort(x))
-    finest = float(np.median(gaps[gaps > 0])) if (gaps > 0).any() else span / len(x)
-    # From half a period over the data to the Nyquist rate of the typical spacing.
-    freqs = np.linspace(np.pi / span, np.pi / finest, min(4000, 40 * len(x)))
+    freqs = frequency_grid(x)
     ones = np.ones_like(x)
 
     def design(omegas: np.ndarray) -> np.ndarray:

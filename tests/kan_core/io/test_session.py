@@ -143,7 +143,7 @@ def test_inspect_prints_structure_snaps_and_formula(tmp_path, capsys):
     assert main(["inspect", str(path)]) == 0
     out = capsys.readouterr().out
     assert "edges: 2 total, 1 pruned, 1 snapped, 0 splines" in out
-    assert "layer 0, 0 → 0: 1·sin(2·x + 0) + 0" in out
+    assert "layer 0, 0 → 0: sin(2·z)" in out  # the edge notation of the studio, in its own z
     assert "formula: F = " in out and "sin(" in out and "v_m_s" in out
     model.layers[0].clear_symbolic(0, 0)
     save_session(path, Session(model))

@@ -45,7 +45,9 @@ def test_plain_names_print_as_sympy_prints_them(build):
 @pytest.mark.parametrize(
     "name, shown",
     [
-        ("T_max [K]", r"\text{T\_max [K]}"),  # underscore escaped, spaces and brackets kept
+        ("T_max [K]", r"T_{max}\,[\mathrm{K}]"),  # a unit in brackets: upright, after a thin space
+        ("x (m/s)", r"x\,[\mathrm{m/s}]"),
+        ("T_max [K & \\x]", r"\text{T\_max [K \& \textbackslash{}x]}"),  # an odd unit: literal text
         ("λ_0", r"\text{λ\_0}"),  # Greek letters stay letters inside \text
         ("α", r"\text{α}"),
         ("2theta", r"\text{2theta}"),
@@ -132,7 +134,7 @@ def test_candidate_dict_reads_back():
     v = res.symbols[0]
     assert sp.sympify(d["sympy"], locals={v.name: v}) == res.best.expr
     assert d["constants"] == [0.25, 1.5] and d["route"] == "line" and d["complexity"] == res.best.complexity
-    assert d["latex"] == r"1.5 \text{v [m/s]} + 0.25"
+    assert d["latex"] == r"1.5 v\,[\mathrm{m/s}] + 0.25"
     ns: dict = {}
     exec(compile(d["python"], "formula.py", "exec"), ns)  # our own generated code
     np.testing.assert_allclose(ns["formula"](X[:, 0]), 1.5 * X[:, 0] + 0.25, rtol=1e-15)

@@ -98,7 +98,7 @@ def test_exports_agree_with_sympy():
     back = sp.sympify(to_sympy(expr), locals={"a": a, "b": b})
     assert np.allclose(evaluate(back, [a, b], pts), evaluate(expr, [a, b], pts), rtol=1e-13)
     assert r"\sin" in to_latex(expr, [a, b], ["a", "b"])
-    assert to_latex(a, [a], ["v [m/s]"]) == r"\text{v [m/s]}"  # spaces kept, no macro of the name's
+    assert to_latex(a, [a], ["v [m/s]"]) == r"v\,[\mathrm{m/s}]"  # the unit upright, no macro of the name's
     assert complexity(a * b) == 3 and math.isfinite(complexity(expr))
 
 

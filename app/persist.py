@@ -1,0 +1,59 @@
+"""A Studio written to and read from a server-side workspace (see app.store); no Streamlit here."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+
+from kan_core.errors import KanStudioError
+from kan_core.io.data import prepare
+
+from .services import TrainSettings
+from .state import Studio
+
+
+def signature(s: Studio) -> tuple:
+    """What changes when the workspace needs saving again."""
+    return (s.data_id, s.version, s.steps_done, tuple(s.settings.to_query().items()), s.source)
+
+
+def workspace_files(s: Studio) -> dict[str, bytes]:
+    """The workspace as files: the table (CSV), the column choice and settings (JSON) and, when a
+    model exists, the session file (model, undo stack, curves)."""
+    files: dict[str, bytes] = {}
+    if s.df is None or s.dataset is None:
+        return files
+    files["data.csv"] = s.df.to_csv(index=False).encode()
+    meta = {
+        "source": s.source,
+        "entry": s.entry,
+        "target": s.dataset.target,
+        "features": list(s.dataset.features),
+        "settings": s.settings.to_query(),
+        "notes": s.notes,
+    }
+    files["workspace.json"] = json.dumps(meta, default=str).encode()
+    if s.model is not None:
+        files["session.kan"] = s.session_file()
+    return files
+
+
+def open_workspace(s: Studio, files: dict[str, bytes]) -> str | None:
+    """Load a saved workspace into `s` (a fresh Studio); None on success, else why it could not be
+    read (the caller then starts on the default data)."""
+    try:
+        meta = json.loads(files["workspace.json"])
+        df = pd.read_csv(io.BytesIO(files["data.csv"]))
+        df = df.set_axis([str(c) for c in df.columns], axis=1)
+        ds = prepare(df, str(meta["target"]), [str(f) for f in meta["features"]])
+        s._replace_data(df, str(meta.get("source", "")), ds)
+        s.entry = meta.get("entry") if isinstance(meta.get("entry"), dict) else None
+        s.notes = [str(n) for n in meta.get("notes", [])]
+        s.settings = TrainSettings.from_query({k: str(v) for k, v in meta.get("settings", {}).items()})
+        if "session.kan" in files:
+            s.restore(files["session.kan"], "the saved workspace")
+    except (KanStudioError, KeyError, ValueError, TypeError, OSError) as err:
+        return f"the saved workspace could not be read ({err}); starting afresh"
+    return None
