@@ -16,7 +16,8 @@ from .state import Studio
 
 def signature(s: Studio) -> tuple:
     """What changes when the workspace needs saving again."""
-    return (s.data_id, s.version, s.steps_done, tuple(s.settings.to_query().items()), s.source)
+    units = tuple(sorted((s.df.attrs.get("units") or {}).items())) if s.df is not None else ()
+    return (s.data_id, s.version, s.steps_done, tuple(s.settings.to_query().items()), s.source, units)
 
 
 def workspace_files(s: Studio) -> dict[str, bytes]:
@@ -33,6 +34,7 @@ def workspace_files(s: Studio) -> dict[str, bytes]:
         "features": list(s.dataset.features),
         "settings": s.settings.to_query(),
         "notes": s.notes,
+        "units": dict(s.df.attrs.get("units") or {}),
     }
     files["workspace.json"] = json.dumps(meta, default=str).encode()
     if s.model is not None:
@@ -47,6 +49,8 @@ def open_workspace(s: Studio, files: dict[str, bytes]) -> str | None:
         meta = json.loads(files["workspace.json"])
         df = pd.read_csv(io.BytesIO(files["data.csv"]))
         df = df.set_axis([str(c) for c in df.columns], axis=1)
+        units = meta.get("units") or {}
+        df.attrs["units"] = {str(k): str(v) for k, v in units.items() if str(k) in df.columns}
         ds = prepare(df, str(meta["target"]), [str(f) for f in meta["features"]])
         s._replace_data(df, str(meta.get("source", "")), ds)
         s.entry = meta.get("entry") if isinstance(meta.get("entry"), dict) else None

@@ -96,6 +96,20 @@ class Studio(Sessions):
             return
         self._replace_data(self.df, self.source, prepare(self.df, target, list(features)))
 
+    def set_units(self, units: dict[str, str]) -> None:
+        """Set the columns' units (pint syntax; "" for unknown), checked first: a unit pint cannot
+        read is a one-line DataError naming the column, and nothing changes."""
+        from kan_core import units as U
+
+        if self.df is None or self.dataset is None:
+            raise DataError("no data loaded; upload a CSV or pick an example dataset")
+        clean = {str(c): str(u).strip() for c, u in units.items() if str(u).strip()}
+        for column, text in clean.items():
+            U.parse(text, column)
+        self.df.attrs["units"] = clean
+        ds = self.dataset
+        ds.units = {c: u for c, u in clean.items() if c in ds.features or c == ds.target}
+
     def _replace_data(self, df: pd.DataFrame, source: str, ds: Dataset) -> None:
         self.stop()  # never let a thread train on data that is being replaced
         self.stop_discover()

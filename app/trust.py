@@ -4,6 +4,7 @@ the better of two sources, the data's box and where the formula is undefined in 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -92,3 +93,17 @@ def along_input(res: Result, X: np.ndarray, j: int, points: int = 200) -> dict[s
     P = np.tile(np.median(X, 0), (points, 1))
     P[:, j] = xs
     return {"x": xs, "y": evaluate(res.best.expr, res.symbols, P), "lo": np.array(lo), "hi": np.array(hi)}
+
+
+def constant_unit_texts(res) -> Callable[[float], str] | None:
+    """value → its unit's text ("J/(K·mol)") for the best formula's constants, or None when the
+    formula's columns have no units (`Result.constant_units`)."""
+    pairs = res.constant_units() if hasattr(res, "constant_units") else []
+    if not pairs:
+        return None
+
+    def unit(value: float) -> str:
+        near = [u for v, u in pairs if abs(v - value) <= 1e-9 * max(abs(v), 1e-300)]
+        return near[0] if near else "1"
+
+    return unit

@@ -1,5 +1,6 @@
 """Data page: pick an example or upload a CSV, choose target and features, look at the data."""
 
+import pandas as pd
 import streamlit as st
 
 from app.plots import scatter_figure
@@ -143,6 +144,39 @@ c2.multiselect("Features", cols, default=ds.features, key=keys[1], on_change=on_
 for note in s.notes:
     st.warning(md(note))
 st.caption(f"Using {len(ds.y):,} rows: {md(ds.target)} from {md(', '.join(ds.features))}.")
+
+
+def on_units(key: str, columns: list[str], before: dict) -> None:
+    """Apply the edited units table (a unit pint cannot read keeps the old units, one line says why)."""
+    edits = st.session_state[key].get("edited_rows", {})
+    units = dict(before)
+    for row, change in edits.items():
+        if "unit" in change:
+            units[columns[int(row)]] = str(change["unit"] or "")
+    with reported():
+        s.set_units(units)
+
+
+known = {str(c): str(u) for c, u in (s.df.attrs.get("units") or {}).items()}
+numeric = [c for c in cols if c in ds.features or c == ds.target]
+with st.expander("Units", expanded=bool(known)):
+    st.caption(
+        "One unit per column, in pint's syntax (m/s, kPa, kg/m**3, J/(mol*K), degC); read from headers"
+        " such as `v [m/s]` or a units row. Empty means unknown, `-` dimensionless. With every used"
+        " column's unit known, Discover also searches on Buckingham π groups and marks each formula"
+        " dimensionally consistent or not."
+    )
+    ukey = f"units_{s.data_id}_{hash(tuple(sorted(known.items())))}"
+    st.data_editor(
+        pd.DataFrame({"column": numeric, "unit": [known.get(c, "") for c in numeric]}),
+        key=ukey,
+        hide_index=True,
+        disabled=["column"],
+        on_change=on_units,
+        args=(ukey, numeric, known),
+        column_config={"unit": st.column_config.TextColumn("unit", help="pint syntax, e.g. m/s")},
+    )
+
 if ds.report:
     with st.expander("Column health: what the loader did with each column"):
         st.dataframe(ds.report, width="stretch", hide_index=True)

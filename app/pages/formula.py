@@ -12,7 +12,15 @@ from app.report_html import report_html
 from app.reports import read_report
 from app.services import fmt
 from app.text import md
-from app.trust import DEFAULT_R2, along_input, better_source, box_problems, data_box, unreliable
+from app.trust import (
+    DEFAULT_R2,
+    along_input,
+    better_source,
+    box_problems,
+    constant_unit_texts,
+    data_box,
+    unreliable,
+)
 from app.ui import action, show_flash, studio
 from kan_core.errors import KanStudioError
 from kan_core.symbolic.export import name_latex, to_json, to_latex, to_python
@@ -133,16 +141,16 @@ c3.metric("vs network (rel. RMS)", fmt(net) if net is not None else "–")
 c4.metric("complexity", best.complexity)
 if found:
     st.caption(f"Constants with 95% intervals ({METHOD.format(n=100)}); full precision in the downloads.")
-    st.dataframe(
-        pd.DataFrame(
-            {
-                "constant": [iv.text for iv in found],
-                "95% interval": [f"[{iv.low:.6g}, {iv.high:.6g}]" for iv in found],
-                "full precision": [repr(iv.value) for iv in found],
-            }
-        ),
-        hide_index=True,
-    )
+    table = {
+        "constant": [iv.text for iv in found],
+        "95% interval": [f"[{iv.low:.6g}, {iv.high:.6g}]" for iv in found],
+        "full precision": [repr(iv.value) for iv in found],
+    }
+    if unit_of := constant_unit_texts(res):  # 8.314 J/(K·mol): in the units of the columns
+        table["unit"] = [unit_of(iv.value) for iv in found]
+    st.dataframe(pd.DataFrame(table), hide_index=True)
+if res.groups:
+    st.caption(md("Buckingham π groups: " + "; ".join(res.groups)))
 for w in res.warnings:
     st.caption(md(w))
 st.caption(f"Where the data ends: {md(data_box(ds.X, names))}")
@@ -162,6 +170,8 @@ pareto = pd.DataFrame(
         "route": table["route"],
     }
 )
+if table["dimension"].notna().any():  # units known: consistent, constant carries units, inconsistent
+    pareto["dimensions"] = table["dimension"].fillna("unknown")
 st.dataframe(
     pareto.style.format({"validation MSE": "{:.4g}", "score": "{:.4g}"}),
     hide_index=True,

@@ -471,6 +471,8 @@ def network_formulas(
     fitted = fit_formula(expr, symbols, X[sc.tr], y[sc.tr], deadline=start + seconds)
     for variant in [fitted.expr, *fitted.steps]:
         sc.add(variant, "network, refit", _net_error(variant, symbols, X[sc.tr], net))
+    _, parsed, _ = column_units(ds.units, None, [*ds.features, ds.target])
+    unit_notes = mark(sc.cands, symbols, ds.features, ds.target, parsed, sc.floor)
     pareto, best, metrics = sc.select()
     took = time.perf_counter() - start
     route = {"route": "network", "seconds": took, "formula": str(fitted.expr)}
@@ -485,9 +487,10 @@ def network_formulas(
         [route],
         took,
         seed,
-        ds.warnings,
+        [*ds.warnings, *unit_notes],
         verdict="law" if law else "no law",
         verdict_reason=why,
+        units=dict(ds.units),
     )
 
 
