@@ -18,6 +18,7 @@ from kan_core.discovery.pareto import Candidate, Scorer, verdict
 from kan_core.discovery.routes import Problem, Settings, plans
 from kan_core.discovery.routes.polynomial import difference_form
 from kan_core.discovery.screen import duplicate_columns, relevant_columns
+from kan_core.discovery.work import ROUTE_SECONDS, WORK_SHARE, Work, one_blas_thread
 from kan_core.engine.model import KAN
 from kan_core.errors import ConfigError, DataError, KanStudioError
 from kan_core.io.data import prepare
@@ -68,6 +69,8 @@ class Result:
         (`kan_core.discovery.pareto.verdict`); `best` is then the mean.
     verdict_reason : str
         The held-out R² and p-value behind the verdict.
+    work_seconds : float
+        The work the search spent (`kan_core.discovery.work`), the same on any machine.
     """
 
     variables: list[str]
@@ -82,6 +85,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     verdict: str = "law"
     verdict_reason: str = ""
+    work_seconds: float = 0.0
 
     @property
     def equations(self) -> pd.DataFrame:
@@ -139,6 +143,7 @@ class Result:
         return evaluate(self._pick(i).expr, self.symbols, np.asarray(X, float))
 
 
+@one_blas_thread
 def discover(
     data: pd.DataFrame,
     target: str,
@@ -152,6 +157,7 @@ def discover(
     stop_event: threading.Event | None = None,
     routes: list[str] | None = None,
     settings: Settings | None = None,
+    work: Work | None = None,
 ) -> Result:
     """Find closed-form formulas for `target` from `features` within `seconds`.
 
@@ -171,7 +177,10 @@ def discover(
     features : list of str, optional
         The input columns (default: every other column).
     seconds : float, default 60
-        Wall-clock budget, finite and > 0; every step of the search ends by then.
+        Budget, finite and > 0. The search is sized in work, not wall time
+        (`kan_core.discovery.work`): `WORK_SHARE` × seconds of work by a fixed cost model, so the
+        same table, seed and budget give the same formula on an idle and on a busy machine; the
+        wall clock is an outer limit only (every step ends by `seconds`).
     seed : int, default 0
         Seeds the train/validation split and the networks (0 to 2**32 − 1).
     val_fraction : float, default 0.2
@@ -189,6 +198,9 @@ def discover(
         "log-space", "additive", "wide", …), in their usual order; default all that apply.
     settings : kan_core.discovery.routes.Settings, optional
         The routes' recipe numbers (first grid, sparsity λ, hidden width of "wide", …).
+    work : kan_core.discovery.work.Work, optional
+        The work account to spend (a nested search's share of its caller's); default
+        `Work.for_seconds(seconds, now + seconds)`.
 
     Returns
     -------
@@ -204,7 +216,8 @@ def discover(
     """
     start = time.perf_counter()
     _check_options(seconds, seed, r2_threshold, functions, val_fraction)
-    end = start + seconds  # every route, refit and SymPy rewrite ends by here
+    work = work if work is not None else Work.for_seconds(seconds, start + seconds)
+    end = work.wall_end  # every route, refit and SymPy rewrite ends by here (the outer limit)
     ds = prepare(data, target, features)
     check_scale(ds)
     X, y, names = ds.X, ds.y, ds.features
@@ -225,26 +238,36 @@ def discover(
             raise ConfigError(f"no route {unknown[0]!r} for this table; it has {', '.join(known)}")
         todo = [(name, run) for name, run in todo if name in routes]
 
-    def solve_1d(frame: pd.DataFrame, budget: float) -> sp.Expr:  # the single-index route's g(u)
-        return discover(frame, "r", ["u"], seconds=budget, seed=seed, functions=functions).best.expr
+    account: list[Work] = []  # the running route's account, which a nested search charges
 
+    def solve_1d(frame: pd.DataFrame, budget: float) -> sp.Expr:  # the single-index route's g(u)
+        inner = account[-1].share(budget)
+        found = discover(frame, "r", ["u"], seconds=budget, seed=seed, functions=functions, work=inner)
+        account[-1].charge(inner.spent)
+        return found.best.expr
+
+    # Which routes run, and with how much work, reads the work account only (not the clock).
     for i, (name, run) in enumerate(todo):
         elapsed = time.perf_counter() - start
-        if elapsed > 0.8 * seconds or (stop_event is not None and stop_event.is_set()):
+        if work.spent > 0.8 * work.budget or work.late() or (stop_event is not None and stop_event.is_set()):
             break
-        if i and seconds - elapsed < min(LAST_START, 0.3 * seconds):
+        if i and work.left() < min(LAST_START * WORK_SHARE, 0.3 * work.budget):
             break  # too little left for a route to finish: starting one would overrun the budget
         if callback:
             callback({"route": name, "done": i, "total": len(todo), "elapsed": elapsed})
-        deadline = min(end, time.perf_counter() + max(5.0, (end - time.perf_counter()) / 2))
-        problem = Problem(Xs, y[tr], syms, seed, deadline, r2_threshold, functions, solve_1d, settings, end)
+        share = work.share(max(LAST_START * WORK_SHARE, work.left() / 2))
+        account.append(share)
+        problem = Problem(
+            Xs, y[tr], syms, seed, end, r2_threshold, functions, solve_1d, settings, end, work=share
+        )
         tried.append(_run_route(name, run, problem, sc))
+        work.charge(max(share.spent, ROUTE_SECONDS))
         if sc.exact(SIMPLE):
             break  # exact on held-out data and simple: more routes cannot do better
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
         # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
     best = sc.select()[1]
-    if best.expr.atoms(sp.Float) and best.route != "constant" and time.perf_counter() < end - 0.5:
+    if best.expr.atoms(sp.Float) and best.route != "constant" and work.left() > 0 and not work.late():
         # Late routes leave constants unsnapped (kappa**1.000003): polish the winner in what is left.
         try:
             polished = fit_formula(best.expr, symbols, X[tr], y[tr], deadline=end)
@@ -273,6 +296,7 @@ def discover(
         notes,
         verdict="law" if law else "no law",
         verdict_reason=why,
+        work_seconds=work.spent,
     )
 
 
