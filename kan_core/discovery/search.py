@@ -14,11 +14,12 @@ import pandas as pd
 import sympy as sp
 import torch
 
+from kan_core.discovery.noise import MIN_ROWS, neighbours, within_noise
 from kan_core.discovery.pareto import Candidate, Scorer, verdict
 from kan_core.discovery.routes import Problem, Settings, plans
 from kan_core.discovery.routes.polynomial import difference_form
 from kan_core.discovery.screen import duplicate_columns, relevant_columns
-from kan_core.discovery.work import ROUTE_SECONDS, WORK_SHARE, Work, one_blas_thread
+from kan_core.discovery.work import REFIT_SECONDS, ROUTE_SECONDS, WORK_SHARE, Work, one_blas_thread
 from kan_core.engine.model import KAN
 from kan_core.errors import ConfigError, DataError, KanStudioError
 from kan_core.io.data import prepare
@@ -27,6 +28,9 @@ from kan_core.symbolic.formula import evaluate, network_expr, safe_symbols
 
 SIMPLE = 20  # an exact formula up to this complexity ends the search early
 LAST_START = 5.0  # seconds: no route after the first starts with less than this left
+# The routes' wall-clock outer limit: this share of the budget, so that what runs after a route
+# was stopped (a last snapping pass, refits, SymPy's tidy-up, the verdict) ends within the budget.
+WALL_SHARE = 0.85
 SCREEN_MIN_SECONDS = 5.0  # shorter budgets skip the random-forest column screen (~1 s)
 # One route's failure (a formula NumPy cannot evaluate, a singular fit) ends that route only.
 ROUTE_ERRORS = (KanStudioError, ValueError, ArithmeticError, RuntimeError, TypeError)
@@ -216,7 +220,7 @@ def discover(
     """
     start = time.perf_counter()
     _check_options(seconds, seed, r2_threshold, functions, val_fraction)
-    work = work if work is not None else Work.for_seconds(seconds, start + seconds)
+    work = work if work is not None else Work.for_seconds(seconds, start + WALL_SHARE * seconds)
     end = work.wall_end  # every route, refit and SymPy rewrite ends by here (the outer limit)
     ds = prepare(data, target, features)
     check_scale(ds)
@@ -239,6 +243,8 @@ def discover(
         todo = [(name, run) for name, run in todo if name in routes]
 
     account: list[Work] = []  # the running route's account, which a nested search charges
+    # Noisy data: the search also ends when a simple formula leaves only noise on held-out rows.
+    nn = neighbours(sc.Xv[:, keep]) if sc.n_val >= MIN_ROWS and keep else None
 
     def solve_1d(frame: pd.DataFrame, budget: float) -> sp.Expr:  # the single-index route's g(u)
         inner = account[-1].share(budget)
@@ -262,8 +268,8 @@ def discover(
         )
         tried.append(_run_route(name, run, problem, sc))
         work.charge(max(share.spent, ROUTE_SECONDS))
-        if sc.exact(SIMPLE):
-            break  # exact on held-out data and simple: more routes cannot do better
+        if sc.exact(SIMPLE) or (nn is not None and within_noise(sc, nn, SIMPLE)):
+            break  # exact, or within the noise, on held-out data and simple: more routes cannot do better
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
         # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
     best = sc.select()[1]
@@ -388,6 +394,7 @@ def _run_route(name: str, run, p: Problem, sc: Scorer) -> dict:
             net = network(p.X) if network else None
             composed = _net_error(expr, p.symbols, p.X, net)
             # A route that used its whole share still gets a short refit, within the budget.
+            p.account().charge(REFIT_SECONDS)  # the refit and snapping of one formula, in work
             refit_by = min(p.end, max(p.deadline, time.perf_counter() + 3.0))
             fitted = fit_formula(expr, p.symbols, p.X, p.y, deadline=p.deadline, refit_until=refit_by)
             for variant in [fitted.expr, *fitted.steps]:

@@ -173,7 +173,11 @@ class ConstantFit:
                 if loss is not None:
                     best = min(best, loss)
                     variants.append(self.expr())
-        for k in free():
+        # Exponents first: on noisy data a coefficient snapped first (8.34 → 17/2) lets an exponent
+        # absorb the difference (T**0.9957) and then no longer snap; an exponent snapped first
+        # (T**0.999 → T) leaves the coefficient to its refit.
+        exponents = {p for a in self.template.atoms(sp.Pow) for p in a.exp.free_symbols}
+        for k in sorted(free(), key=lambda k: self.params[k] not in exponents):
             if time.perf_counter() > deadline:
                 break
             for cand in nice_values(float(self.values[k])):

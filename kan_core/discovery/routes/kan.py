@@ -142,10 +142,11 @@ def _kan_route(widths, X, y, symbols, p: Problem, separable: bool = False) -> tu
 
 def _log_route(widths, X, y, symbols, p: Problem) -> tuple[sp.Expr, Callable]:
     """Fit log|y| in log x with a KAN of these widths, then y = ±exp(…)."""
-    sign = 1.0 if (y > 0).all() else -1.0
+    sign = 1.0 if np.mean(y > 0) >= 0.5 else -1.0
+    rows = sign * y > 0  # rows that noise pushed across zero have no logarithm: left out
     pos = [sp.Symbol(s.name, positive=True) for s in symbols]
     logs = [sp.Symbol(f"log_{s.name}", real=True) for s in symbols]
-    expr, net = _kan_route(widths, np.log(X), np.log(sign * y), logs, p)
+    expr, net = _kan_route(widths, np.log(X[rows]), np.log(sign * y[rows]), logs, p)
     expr = sign * sp.exp(expr.xreplace({u: sp.log(p) for u, p in zip(logs, pos)}))
     try:
         expr = time_limited(
