@@ -19,7 +19,14 @@ from kan_core.discovery.pareto import Candidate, Scorer, verdict
 from kan_core.discovery.routes import Problem, Settings, plans
 from kan_core.discovery.routes.polynomial import difference_form
 from kan_core.discovery.screen import duplicate_columns, relevant_columns
-from kan_core.discovery.work import REFIT_SECONDS, ROUTE_SECONDS, WORK_SHARE, Work, one_blas_thread
+from kan_core.discovery.work import (
+    LOO_SECONDS,
+    REFIT_SECONDS,
+    ROUTE_SECONDS,
+    WORK_SHARE,
+    Work,
+    one_blas_thread,
+)
 from kan_core.engine.model import KAN
 from kan_core.errors import ConfigError, DataError, KanStudioError
 from kan_core.io.data import prepare
@@ -388,7 +395,7 @@ def _screen(
 
 def _run_route(name: str, run, p: Problem, sc: Scorer) -> dict:
     """Run one route, refit each formula it returns and score the variants; its report row."""
-    t0, found, composed = time.perf_counter(), [], None
+    t0, found, composed, loo = time.perf_counter(), [], None, sc.loo_refits
     try:
         for expr, network in run(p):
             net = network(p.X) if network else None
@@ -403,6 +410,7 @@ def _run_route(name: str, run, p: Problem, sc: Scorer) -> dict:
             if shifted != fitted.expr:
                 sc.add(shifted, name, _net_error(shifted, p.symbols, p.X, net))
             found.append(str(fitted.expr))
+        p.account().charge(LOO_SECONDS * (sc.loo_refits - loo))  # tiny data: leave-one-out scoring
     except ROUTE_ERRORS as err:
         if _strict() and not isinstance(err, EXPECTED_ERRORS):
             raise  # strict mode (tests, benchmark): a route's bug is not a "route failed"

@@ -14,7 +14,8 @@ then differ.
 
 The cost model (milliseconds per step at 600 rows, reference machine):
 Adam ≈ 1.5·layers + 0.1·edges; an LBFGS step (up to 20 evaluations) ≈ 13 Adam steps; a library
-fit of one edge ≈ 0.2 s; a direct route ≈ 0.5 s; refitting and snapping one formula ≈ 0.7 s.
+fit of one edge ≈ 0.2 s; a direct route ≈ 0.5 s; refitting and snapping one formula ≈ 0.7 s;
+one leave-one-out refit (tiny tables) ≈ 0.02 s.
 Rows scale the step costs linearly.
 """
 
@@ -39,6 +40,7 @@ EDGE_FIT_SECONDS = 0.2
 REFERENCE_ROWS = 600
 ROUTE_SECONDS = 0.5  # a direct route (least squares over monomials, variable projection)
 REFIT_SECONDS = 0.7  # refitting and snapping the constants of one formula a route returned
+LOO_SECONDS = 0.02  # one leave-one-out refit of a formula's constants (tiny tables)
 
 
 @dataclass

@@ -60,9 +60,9 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
     logs = positive and max(float(np.mean(y > 0)), float(np.mean(y < 0))) >= 1 - ONE_SIGN_SLACK
     direct: list[tuple[str, Route]] = []  # the specific searches, cheapest and most specific first
     if d == 1:
-        direct.append(("one-variable", _one_variable))
-        if positive:
+        if positive:  # c·x^p + d (and two powers): the commonest one-input law, in a second
             direct.append(("power sum", _power_sum))
+        direct.append(("one-variable", _one_variable))
         direct.append(("sinusoids", _sinusoids))
     if 1 < d <= settings.max_poly_inputs:  # milliseconds, and exact for sums of products: first
         direct.append(("polynomial", _polynomial))

@@ -1,9 +1,13 @@
 """Work budgets (issue #15, item 10): the same table, seed and work give the same formula on an
 idle and on a busy machine."""
 
+import os
+import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +17,19 @@ from kan_core.discovery.search import discover
 from kan_core.discovery.work import Work, affordable, layer_edges, step_seconds
 
 SPIN = "import os\nos.fork()\nwhile True:\n    pass\n"  # two processes, each spinning on a core
+DATASETS = Path(__file__).resolve().parents[3] / "kan_core" / "datasets"
+
+
+@contextmanager
+def busy_machine():
+    """Two processes spinning on the CPUs while the block runs (killed after: this test's own)."""
+    spinner = subprocess.Popen([sys.executable, "-c", SPIN], start_new_session=True)
+    try:
+        time.sleep(0.5)
+        yield
+    finally:
+        os.killpg(spinner.pid, signal.SIGKILL)  # the spinner and its fork
+        spinner.wait()
 
 
 def test_layer_edges_counts_product_nodes_twice_as_inputs():
@@ -52,17 +69,22 @@ def _run() -> tuple[str, float, float]:
 @pytest.mark.slow
 def test_same_formula_next_to_a_cpu_hungry_process():
     idle, work_idle, wall_idle = _run()
-    spinner = subprocess.Popen([sys.executable, "-c", SPIN], start_new_session=True)
-    try:
-        time.sleep(0.5)
+    with busy_machine():
         busy, work_busy, wall_busy = _run()
-    finally:
-        import os
-        import signal
-
-        os.killpg(spinner.pid, signal.SIGKILL)  # the spinner and its fork, which this test started
-        spinner.wait()
     assert busy == idle
     assert work_busy == work_idle  # the same work was done …
     assert work_idle >= 2.5  # … all the account, give or take a step (nothing was exact)
     print(f"idle {wall_idle:.1f} s, busy {wall_busy:.1f} s: {idle}")
+
+
+@pytest.mark.slow
+def test_kepler_gives_a_to_the_three_halves_on_an_idle_and_a_busy_machine():
+    """Six planets (issue #15, items 9 and 10): c·a^(3/2), no offset, whatever the load."""
+    df = pd.read_csv(DATASETS / "kepler.csv")
+    idle = discover(df, "P_days", features=["a_AU"], seconds=10).best.expr
+    with busy_machine():
+        busy = discover(df, "P_days", features=["a_AU"], seconds=10).best.expr
+    assert busy == idle
+    coef, power = idle.as_coeff_Mul()
+    assert str(power) == "a_AU**(3/2)", idle
+    assert 360 < float(coef) < 370
