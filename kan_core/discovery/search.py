@@ -400,8 +400,12 @@ def _run_route(name: str, run, p: Problem, sc: Scorer) -> dict:
         for expr, network in run(p):
             net = network(p.X) if network else None
             composed = _net_error(expr, p.symbols, p.X, net)
-            # A route that used its whole share still gets a short refit, within the budget.
-            p.account().charge(REFIT_SECONDS)  # the refit and snapping of one formula, in work
+            if time.perf_counter() > p.end:  # past the outer limit: scored as it is, no refit
+                sc.add(expr, name, composed)
+                found.append(str(expr))
+                continue
+            # The refit and snapping of one formula, in work: each constant is refit and snapped.
+            p.account().charge(REFIT_SECONDS * max(1.0, len(expr.atoms(sp.Float)) / 3))
             refit_by = min(p.end, max(p.deadline, time.perf_counter() + 3.0))
             fitted = fit_formula(expr, p.symbols, p.X, p.y, deadline=p.deadline, refit_until=refit_by)
             for variant in [fitted.expr, *fitted.steps]:
