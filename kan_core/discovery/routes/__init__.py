@@ -10,6 +10,7 @@ import numpy as np
 
 from kan_core.discovery.routes.base import Found, Problem, Route, Settings
 from kan_core.discovery.routes.kan import ARCHITECTURES, log_route, network_route
+from kan_core.discovery.routes.log_linear import log_linear
 from kan_core.discovery.routes.one_variable import one_variable
 from kan_core.discovery.routes.polynomial import sparse_polynomial, transformed_polynomials
 from kan_core.discovery.routes.rational import sparse_rational
@@ -37,6 +38,10 @@ def _transformed_polynomial(p: Problem) -> Found:
 
 def _rational(p: Problem) -> Found:
     return [(sparse_rational(p.X, p.y, p.symbols, p.deadline), None)]
+
+
+def _log_linear(p: Problem) -> Found:
+    return [(log_linear(p.X, p.y, p.symbols, p.deadline), None)]
 
 
 def _polynomial(p: Problem) -> Found:
@@ -72,6 +77,8 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
         direct.append(("rational", _rational))
     if 1 < d <= settings.max_poly_inputs:
         direct.append(("polynomial of T(y)", _transformed_polynomial))
+    if logs and d <= settings.max_rational_inputs:  # C·Πxᵢ^aᵢ·e^(b·m(x)): attenuation, decay, Arrhenius
+        direct.append(("log-linear", _log_linear))
     if logs:  # positive data: products of powers
         direct.append(("log-space", log_route([d, 1])))
     if positive and 1 < d <= settings.max_index_inputs:
