@@ -406,8 +406,10 @@ def _run_route(name: str, run, p: Problem, sc: Scorer) -> dict:
                 continue
             # The refit and snapping of one formula, in work: each constant is refit and snapped.
             p.account().charge(REFIT_SECONDS * max(1.0, len(expr.atoms(sp.Float)) / 3))
-            refit_by = min(p.end, max(p.deadline, time.perf_counter() + 3.0))
-            fitted = fit_formula(expr, p.symbols, p.X, p.y, deadline=p.deadline, refit_until=refit_by)
+            # A wall-clock safety net: a refit (SymPy, least squares on a long formula) ends within
+            # the route's share of the budget in seconds (at least 3 s), or at the outer limit.
+            refit_by = min(p.end, time.perf_counter() + max(3.0, p.account().budget / WORK_SHARE))
+            fitted = fit_formula(expr, p.symbols, p.X, p.y, deadline=refit_by)
             for variant in [fitted.expr, *fitted.steps]:
                 sc.add(variant, name, _net_error(variant, p.symbols, p.X, net))
             shifted = difference_form(fitted.expr, p.symbols)  # (x₁ − x₂)² rather than its expansion
