@@ -79,12 +79,11 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
         direct.append(("polynomial of T(y)", _transformed_polynomial))
     if logs and d <= settings.max_rational_inputs:  # C·Πxᵢ^aᵢ·e^(b·m(x)): attenuation, decay, Arrhenius
         direct.append(("log-linear", _log_linear))
-    if positive and 1 < d <= settings.max_index_inputs:
-        # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r²; a product of
-        # powers too (g constant). Before the log-space network, whose refits can take the budget.
-        direct.append(("single-index", index_route))
     if logs:  # positive data: products of powers
         direct.append(("log-space", log_route([d, 1])))
+    if positive and 1 < d <= settings.max_index_inputs:
+        # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
+        direct.append(("single-index", index_route))
     if d == 1:  # after the one-variable search, which covers polynomials in one variable too
         direct.append(("polynomial", _polynomial))
     networks = [
