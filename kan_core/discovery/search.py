@@ -14,12 +14,21 @@ import pandas as pd
 import sympy as sp
 import torch
 
+from kan_core.discovery.noise import MIN_ROWS, neighbours, within_noise
 from kan_core.discovery.pareto import Candidate, Scorer, verdict
 from kan_core.discovery.routes import Problem, Settings, plans
 from kan_core.discovery.routes.kan import from_log_space, log_symbols
 from kan_core.discovery.routes.polynomial import difference_form
 from kan_core.discovery.screen import duplicate_columns, relevant_columns
 from kan_core.discovery.units_route import column_units, mark, pi_route, plan
+from kan_core.discovery.work import (
+    LOO_SECONDS,
+    REFIT_SECONDS,
+    ROUTE_SECONDS,
+    WORK_SHARE,
+    Work,
+    one_blas_thread,
+)
 from kan_core.engine.model import KAN
 from kan_core.errors import ConfigError, DataError, KanStudioError
 from kan_core.io.data import prepare
@@ -28,6 +37,9 @@ from kan_core.symbolic.formula import evaluate, network_expr, safe_symbols
 
 SIMPLE = 20  # an exact formula up to this complexity ends the search early
 LAST_START = 5.0  # seconds: no route after the first starts with less than this left
+# The routes' wall-clock outer limit: this share of the budget, so that what runs after a route
+# was stopped (a last snapping pass, refits, SymPy's tidy-up, the verdict) ends within the budget.
+WALL_SHARE = 0.85
 SCREEN_MIN_SECONDS = 5.0  # shorter budgets skip the random-forest column screen (~1 s)
 # One route's failure (a formula NumPy cannot evaluate, a singular fit) ends that route only.
 ROUTE_ERRORS = (KanStudioError, ValueError, ArithmeticError, RuntimeError, TypeError)
@@ -70,6 +82,8 @@ class Result:
         (`kan_core.discovery.pareto.verdict`); `best` is then the mean.
     verdict_reason : str
         The held-out R² and p-value behind the verdict.
+    work_seconds : float
+        The work the search spent (`kan_core.discovery.work`), the same on any machine.
     """
 
     variables: list[str]
@@ -103,6 +117,8 @@ class Result:
             factor, shown = U.simplest(unit)
             out.append((float(value) * factor, U.pretty(shown)))
         return out
+
+    work_seconds: float = 0.0
 
     @property
     def equations(self) -> pd.DataFrame:
@@ -162,6 +178,7 @@ class Result:
         return evaluate(self._pick(i).expr, self.symbols, np.asarray(X, float))
 
 
+@one_blas_thread
 def discover(
     data: pd.DataFrame,
     target: str,
@@ -176,6 +193,7 @@ def discover(
     routes: list[str] | None = None,
     settings: Settings | None = None,
     units: dict[str, str] | None = None,
+    work: Work | None = None,
 ) -> Result:
     """Find closed-form formulas for `target` from `features` within `seconds`.
 
@@ -195,7 +213,10 @@ def discover(
     features : list of str, optional
         The input columns (default: every other column).
     seconds : float, default 60
-        Wall-clock budget, finite and > 0; every step of the search ends by then.
+        Budget, finite and > 0. The search is sized in work, not wall time
+        (`kan_core.discovery.work`): `WORK_SHARE` × seconds of work by a fixed cost model, so the
+        same table, seed and budget give the same formula on an idle and on a busy machine; the
+        wall clock is an outer limit only (every step ends by `seconds`).
     seed : int, default 0
         Seeds the train/validation split and the networks (0 to 2**32 − 1).
     val_fraction : float, default 0.2
@@ -218,6 +239,9 @@ def discover(
         headers or a units row (`read_table`). With every searched column's unit known, a first
         route searches on the Buckingham π groups (`kan_core.discovery.units_route`), and every
         candidate is marked dimensionally consistent or not; inconsistent ones are not selected.
+    work : kan_core.discovery.work.Work, optional
+        The work account to spend (a nested search's share of its caller's); default
+        `Work.for_seconds(seconds, now + seconds)`.
 
     Returns
     -------
@@ -234,7 +258,8 @@ def discover(
     """
     start = time.perf_counter()
     _check_options(seconds, seed, r2_threshold, functions, val_fraction)
-    end = start + seconds  # every route, refit and SymPy rewrite ends by here
+    work = work if work is not None else Work.for_seconds(seconds, start + WALL_SHARE * seconds)
+    end = work.wall_end  # every route, refit and SymPy rewrite ends by here (the outer limit)
     ds = prepare(data, target, features)
     check_scale(ds)
     X, y, names = ds.X, ds.y, ds.features
@@ -258,7 +283,11 @@ def discover(
     unit_notes += [groups_note] if groups_note else []
 
     def solve_groups(frame: pd.DataFrame, inputs: list[str], budget: float) -> list[sp.Expr]:
-        inner = discover(frame, "pi_y", inputs, seconds=budget, seed=seed, functions=functions)
+        share = account[-1].share(budget)  # the π route's g(π), charged to the π route
+        inner = discover(
+            frame, "pi_y", inputs, seconds=max(budget, 0.1), seed=seed, functions=functions, work=share
+        )
+        account[-1].charge(share.spent)
         return [
             inner.best.expr,
             *[c.expr for c in inner.pareto if c is not inner.best and c.route != "constant"],
@@ -272,27 +301,39 @@ def discover(
             raise ConfigError(f"no route {unknown[0]!r} for this table; it has {', '.join(known)}")
         todo = [(name, run) for name, run in todo if name in routes]
 
-    def solve_1d(frame: pd.DataFrame, budget: float) -> sp.Expr:  # the single-index route's g(u)
-        return discover(frame, "r", ["u"], seconds=budget, seed=seed, functions=functions).best.expr
+    account: list[Work] = []  # the running route's account, which a nested search charges
+    # Noisy data: the search also ends when a simple formula leaves only noise on held-out rows.
+    nn = neighbours(sc.Xv[:, keep]) if sc.n_val >= MIN_ROWS and keep else None
 
+    def solve_1d(frame: pd.DataFrame, budget: float) -> sp.Expr:  # the single-index route's g(u)
+        inner = account[-1].share(budget)
+        found = discover(frame, "r", ["u"], seconds=budget, seed=seed, functions=functions, work=inner)
+        account[-1].charge(inner.spent)
+        return found.best.expr
+
+    # Which routes run, and with how much work, reads the work account only (not the clock).
     for i, (name, run) in enumerate(todo):
         elapsed = time.perf_counter() - start
-        if elapsed > 0.8 * seconds or (stop_event is not None and stop_event.is_set()):
+        if work.spent > 0.8 * work.budget or work.late() or (stop_event is not None and stop_event.is_set()):
             break
-        if i and seconds - elapsed < min(LAST_START, 0.3 * seconds):
+        if i and work.left() < min(LAST_START * WORK_SHARE, 0.3 * work.budget):
             break  # too little left for a route to finish: starting one would overrun the budget
         if callback:
             callback({"route": name, "done": i, "total": len(todo), "elapsed": elapsed})
-        deadline = min(end, time.perf_counter() + max(5.0, (end - time.perf_counter()) / 2))
-        problem = Problem(Xs, y[tr], syms, seed, deadline, r2_threshold, functions, solve_1d, settings, end)
+        share = work.share(max(LAST_START * WORK_SHARE, work.left() / 2))
+        account.append(share)
+        problem = Problem(
+            Xs, y[tr], syms, seed, end, r2_threshold, functions, solve_1d, settings, end, work=share
+        )
         tried.append(_run_route(name, run, problem, sc))
-        if sc.exact(SIMPLE):
-            break  # exact on held-out data and simple: more routes cannot do better
+        work.charge(max(share.spent, ROUTE_SECONDS))
+        if sc.exact(SIMPLE) or (nn is not None and within_noise(sc, nn, SIMPLE)):
+            break  # exact, or within the noise, on held-out data and simple: more routes cannot do better
         # An exact but long formula (a degenerate composition such as exp(-√((a·log m + b)²)) for m)
         # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
     unit_notes += mark(sc.cands, symbols, names, ds.target, parsed, sc.floor)
     best = sc.select()[1]
-    if best.expr.atoms(sp.Float) and best.route != "constant" and time.perf_counter() < end - 0.5:
+    if best.expr.atoms(sp.Float) and best.route != "constant" and work.left() > 0 and not work.late():
         # Late routes leave constants unsnapped (kappa**1.000003): polish the winner in what is left.
         try:
             polished = fit_formula(best.expr, symbols, X[tr], y[tr], deadline=end)
@@ -325,6 +366,7 @@ def discover(
         verdict_reason=why,
         units=unit_texts,
         groups=groups[0].text if groups else [],
+        work_seconds=work.spent,
     )
 
 
@@ -410,20 +452,28 @@ def _screen(
 
 def _run_route(name: str, run, p: Problem, sc: Scorer) -> dict:
     """Run one route, refit each formula it returns and score the variants; its report row."""
-    t0, found, composed = time.perf_counter(), [], None
+    t0, found, composed, loo = time.perf_counter(), [], None, sc.loo_refits
     try:
         for expr, network in run(p):
             net = network(p.X) if network else None
             composed = _net_error(expr, p.symbols, p.X, net)
-            # A route that used its whole share still gets a short refit, within the budget.
-            refit_by = min(p.end, max(p.deadline, time.perf_counter() + 3.0))
-            fitted = fit_formula(expr, p.symbols, p.X, p.y, deadline=p.deadline, refit_until=refit_by)
+            if time.perf_counter() > p.end:  # past the outer limit: scored as it is, no refit
+                sc.add(expr, name, composed)
+                found.append(str(expr))
+                continue
+            # The refit and snapping of one formula, in work: each constant is refit and snapped.
+            p.account().charge(REFIT_SECONDS * max(1.0, len(expr.atoms(sp.Float)) / 3))
+            # A wall-clock safety net: a refit (SymPy, least squares on a long formula) ends within
+            # the route's share of the budget in seconds (at least 3 s), or at the outer limit.
+            refit_by = min(p.end, time.perf_counter() + max(3.0, p.account().budget / WORK_SHARE))
+            fitted = fit_formula(expr, p.symbols, p.X, p.y, deadline=refit_by)
             for variant in [fitted.expr, *fitted.steps]:
                 sc.add(variant, name, _net_error(variant, p.symbols, p.X, net))
             shifted = difference_form(fitted.expr, p.symbols)  # (x₁ − x₂)² rather than its expansion
             if shifted != fitted.expr:
                 sc.add(shifted, name, _net_error(shifted, p.symbols, p.X, net))
             found.append(str(fitted.expr))
+        p.account().charge(LOO_SECONDS * (sc.loo_refits - loo))  # tiny data: leave-one-out scoring
     except ROUTE_ERRORS as err:
         if _strict() and not isinstance(err, EXPECTED_ERRORS):
             raise  # strict mode (tests, benchmark): a route's bug is not a "route failed"

@@ -78,16 +78,15 @@ def pi_route(
     groups in turn (the first gets the larger share of the time)."""
 
     def run(p: Problem) -> Found:
-        import time
-
+        work = p.account()
         found: Found = []
         for k, groups in enumerate(choices):
-            left = p.deadline - time.perf_counter()
-            if left <= 0 or (k and not groups.pis):
+            left = work.left()
+            if left <= 0 or work.late() or (k and not groups.pis):
                 break
             share = left * (0.6 if k + 1 < len(choices) else 1.0)
             try:
-                found += _search(groups, p, time.perf_counter() + share, solve)
+                found += _search(groups, p, share, solve)
             except ValueError:
                 if k + 1 == len(choices) and not found:
                     raise
@@ -105,9 +104,8 @@ def _exact(found: Found, p: Problem) -> bool:
     return any(np.isfinite(e) and e <= 1e-12 * np.mean(p.y**2) for e in errs)
 
 
-def _search(groups: Groups, p: Problem, deadline: float, solve) -> Found:
-    """y = M·g(π) for one choice of groups, g by a nested search until `deadline`."""
-    import time
+def _search(groups: Groups, p: Problem, budget: float, solve) -> Found:
+    """y = M·g(π) for one choice of groups, g by a nested search of `budget` work seconds."""
 
     with np.errstate(all="ignore"):
         M = evaluate(groups.prefactor, p.symbols, p.X)
@@ -125,10 +123,9 @@ def _search(groups: Groups, p: Problem, deadline: float, solve) -> Found:
     if len(rows) > SEARCH_ROWS:  # the nested search's cost grows with its rows
         rows = np.sort(np.random.default_rng(p.seed).choice(rows, SEARCH_ROWS, replace=False))
     frame = pd.DataFrame(dict(zip(names, [v[rows] for v in Pi])) | {"pi_y": Y[rows]})
-    left = min(deadline, p.end) - time.perf_counter()
-    if left < 0.5:
+    if budget < 0.5:
         return []
-    found = solve(frame, names, SEARCH_SHARE * left)
+    found = solve(frame, names, SEARCH_SHARE * budget)
     inner = safe_symbols(names)
     # |π| is π where π > 0 on every row (the nested search does not know its inputs' signs).
     plain = {sp.Abs(s): s for s, v in zip(inner, Pi) if (v[finite] > 0).all()}

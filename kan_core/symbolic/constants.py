@@ -17,7 +17,6 @@ from kan_core.symbolic.formula import (
     MAX_COMPLEXITY,
     canonical,
     complexity,
-    evaluate,
     lambdify,
     sympy_seconds,
     tidy,
@@ -266,13 +265,17 @@ def spans_decades(y: np.ndarray) -> bool:
 def loo_mse(expr: sp.Expr, symbols: list[sp.Symbol], X: np.ndarray, y: np.ndarray) -> float:
     """Leave-one-out error of the formula's structure: constants refit without each row in turn.
 
-    The held-out check for tiny data (a handful of rows), where a split would leave nothing.
+    The held-out check for tiny data (a handful of rows), where a split would leave nothing. The
+    formula is compiled once; each left-out row gets a refit from the all-row constants.
     """
+    cf = ConstantFit(expr, symbols, X, y, relative=spans_decades(y))
+    Xa, ya, wa, start = cf.X, cf.y, cf.weight, cf.values.copy()
     errs = []
-    for i in range(len(y)):
-        keep = np.arange(len(y)) != i
-        cf = ConstantFit(expr, symbols, X[keep], y[keep], relative=spans_decades(y))
+    for i in range(len(ya)):
+        keep = np.arange(len(ya)) != i
+        cf.X, cf.y, cf.weight, cf.values, cf.exact = Xa[keep], ya[keep], wa[keep], start.copy(), {}
         cf.refit(max_nfev=100)
-        pred = evaluate(cf.expr(), symbols, X[i : i + 1])[0]
-        errs.append((pred - y[i]) ** 2)
+        with np.errstate(all="ignore"):
+            pred = np.asarray(cf.fn(*Xa[i : i + 1].T, *cf.values), float).ravel()
+        errs.append(float((pred[0] - ya[i]) ** 2) if pred.size else math.inf)
     return float(np.mean(errs))

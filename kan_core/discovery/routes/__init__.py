@@ -10,6 +10,7 @@ import numpy as np
 
 from kan_core.discovery.routes.base import Found, Problem, Route, Settings
 from kan_core.discovery.routes.kan import ARCHITECTURES, log_route, network_route
+from kan_core.discovery.routes.log_linear import log_linear
 from kan_core.discovery.routes.one_variable import one_variable
 from kan_core.discovery.routes.polynomial import sparse_polynomial, transformed_polynomials
 from kan_core.discovery.routes.rational import sparse_rational
@@ -39,11 +40,16 @@ def _rational(p: Problem) -> Found:
     return [(sparse_rational(p.X, p.y, p.symbols, p.deadline), None)]
 
 
+def _log_linear(p: Problem) -> Found:
+    return [(log_linear(p.X, p.y, p.symbols, p.deadline), None)]
+
+
 def _polynomial(p: Problem) -> Found:
     return [(sparse_polynomial(p.X, p.y, p.symbols, p.deadline), None)]
 
 
 DEFAULT = Settings()
+ONE_SIGN_SLACK = 0.01  # the share of rows of the other sign that the log routes leave out
 
 
 def _widths(name: str, widths, d: int, settings: Settings) -> list:
@@ -54,12 +60,14 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
     """The routes to try on (X, y), cheapest and most specific first: [(name, route), …]."""
     d = X.shape[1]
     positive = bool((X > 0).all())
-    logs = positive and bool((y > 0).all() or (y < 0).all())
+    # Products of powers in log space: y of one sign, but for a few rows that noise pushed across
+    # zero (those are left out of the log fit).
+    logs = positive and max(float(np.mean(y > 0)), float(np.mean(y < 0))) >= 1 - ONE_SIGN_SLACK
     direct: list[tuple[str, Route]] = []  # the specific searches, cheapest and most specific first
     if d == 1:
-        direct.append(("one-variable", _one_variable))
-        if positive:
+        if positive:  # c·x^p + d (and two powers): the commonest one-input law, in a second
             direct.append(("power sum", _power_sum))
+        direct.append(("one-variable", _one_variable))
         direct.append(("sinusoids", _sinusoids))
     if 1 < d <= settings.max_poly_inputs:  # milliseconds, and exact for sums of products: first
         direct.append(("polynomial", _polynomial))
@@ -69,6 +77,8 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
         direct.append(("rational", _rational))
     if 1 < d <= settings.max_poly_inputs:
         direct.append(("polynomial of T(y)", _transformed_polynomial))
+    if logs and d <= settings.max_rational_inputs:  # C·Πxᵢ^aᵢ·e^(b·m(x)): attenuation, decay, Arrhenius
+        direct.append(("log-linear", _log_linear))
     if logs:  # positive data: products of powers
         direct.append(("log-space", log_route([d, 1])))
     if positive and 1 < d <= settings.max_index_inputs:

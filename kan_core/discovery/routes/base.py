@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import sympy as sp
+
+from kan_core.discovery.work import Work
 
 # One route's answer: candidate formulas, each with the network it came from (None for direct searches).
 Found = list[tuple[sp.Expr, Callable[[np.ndarray], np.ndarray] | None]]
@@ -37,7 +40,10 @@ class Problem:
     X : (n, d) float64 inputs; y : (n,) float64 target; symbols : d SymPy symbols (safe names);
     deadline : time.perf_counter() value by which the route should return (its share of the
     budget); end : the whole search's end, which no step may pass; solve_1d(frame, seconds): a full
-    one-variable search of frame's column "r" against "u" (the single-index route's g).
+    one-variable search of frame's column "r" against "u" (the single-index route's g), `seconds`
+    being work seconds; work : the route's work account (`kan_core.discovery.work`), which sizes
+    its training and snapping so that results do not depend on the machine's load (None: an
+    account of `deadline − now` work seconds).
     """
 
     X: np.ndarray
@@ -50,6 +56,13 @@ class Problem:
     solve_1d: Callable[[pd.DataFrame, float], sp.Expr] | None = None
     settings: Settings = field(default_factory=Settings)
     end: float = float("inf")
+    work: Work | None = None
+
+    def account(self) -> Work:
+        """The route's work account (`work`, or one of `deadline − now` work seconds)."""
+        if self.work is not None:
+            return self.work
+        return Work(max(self.deadline - time.perf_counter(), 0.0), self.end)
 
 
 Route = Callable[[Problem], Found]

@@ -19,6 +19,8 @@ from kan_core.errors import ModelError
 
 MAX_TERMS = 12  # an inexact polynomial with more terms than this is not returned
 MAX_ROWS = 600  # the elimination solves |terms|² least-squares problems: rows cost time
+MAX_FITS = 1000  # least-squares fits one elimination may make (~10-20 ms each on 600 rows)
+TRANSFORMED_FITS = 200  # per transformed target (about 4 s of fits in all, two transforms)
 
 
 def _terms(d: int) -> list[tuple[int, ...]]:
@@ -38,17 +40,28 @@ def eliminate(
     limit: float,
     deadline: float,
     min_terms: int,
+    max_fits: int = MAX_FITS,
 ) -> list[int]:
     """Backward elimination: the round-off terms in one step (`drop_smallest`), then one term at a
     time — the one whose removal costs least — while `error(terms left)` stays ≤ `limit`.
-    One pass is |keep| fits: the deadline is checked between fits."""
-    keep = drop_smallest(keep, size, lambda cols: error(cols) <= limit)
+
+    The work is capped by a count of fits (`max_fits`), so that the result does not depend on the
+    machine's speed; `deadline` (a wall-clock outer limit) is checked between fits."""
+    count = [0]
+
+    def counted(cols: list[int]) -> float:
+        count[0] += 1
+        return error(cols)
+
+    keep = drop_smallest(keep, size, lambda cols: counted(cols) <= limit)
     while len(keep) > min_terms and time.perf_counter() < deadline:
+        if count[0] + len(keep) > max_fits:
+            break  # a whole pass would pass the cap: stop between passes (the same on any machine)
         trials = []
         for drop in keep:
             if time.perf_counter() > deadline:
                 return keep
-            trials.append((error([c for c in keep if c != drop]), drop))
+            trials.append((counted([c for c in keep if c != drop]), drop))
         err, drop = min(trials)
         if err > limit:
             break
@@ -71,7 +84,9 @@ def drop_smallest(keep: list[int], size: np.ndarray, fits: Callable[[list[int]],
     return sorted(order[lo:])
 
 
-def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], deadline: float) -> sp.Expr:
+def sparse_polynomial(
+    X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], deadline: float, max_fits: int = MAX_FITS
+) -> sp.Expr:
     """Least squares on all monomials, then drop terms one at a time while the error stays within
     the scatter of a mean square over n rows (2·√(2/n)) of the full fit's, or at round-off."""
     step = max(1, len(y) // MAX_ROWS)
@@ -95,7 +110,7 @@ def sparse_polynomial(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], de
             f"no polynomial of degree ≤ {max(map(sum, terms))}: R² {1 - full / sst:.3g} with every term"
         )
     limit = max(full * (1 + 2 * math.sqrt(2 / len(y))), 1e-20 * float(np.sum((y - y.mean()) ** 2)))
-    keep = eliminate(keep, np.abs(coef[:-1]), lambda cols: rss(cols)[0], limit, deadline, min_terms=1)
+    keep = eliminate(keep, np.abs(coef[:-1]), lambda cols: rss(cols)[0], limit, deadline, 1, max_fits)
     err, coef = rss(keep)
     if len(keep) > MAX_TERMS and err > 1e-3 * sst:
         # A long, inexact sum of monomials is no law, and refitting its many constants would
@@ -132,13 +147,12 @@ def transformed_polynomials(
     out = []
     # Only transforms under which y is nearly a polynomial (relative error ≤ 1e-5: a polynomial in
     # disguise, with noise of a few tenths of a percent) are worth the elimination; otherwise the
-    # route costs one least-squares fit per transform. The elimination gets at most 4 s.
-    deadline = min(deadline, time.perf_counter() + 4.0)
+    # route costs one least-squares fit per transform. Each elimination gets TRANSFORMED_FITS fits.
     for _, _, forward, inverse in [r for r in ranked if r[0] <= 1e-5][:top]:
         if time.perf_counter() > deadline:
             break
         with np.errstate(all="ignore"):
-            out.append(inverse(sparse_polynomial(X, forward(y), symbols, deadline)))
+            out.append(inverse(sparse_polynomial(X, forward(y), symbols, deadline, TRANSFORMED_FITS)))
     return out
 
 

@@ -28,6 +28,9 @@ from kan_core.symbolic.formula import evaluate
 MAX_ROWS = 2000  # the index is fit on at most this many rows (a spline of 8 intervals needs few)
 SINGLE_INDEX = 1e-2  # full searches of g only when 1 − R² (log space, weighted) is below this
 EXPONENT_TOL = 0.05  # a monomial exponent this close to p/q (q ≤ 3) is taken as p/q
+MAX_EVALS = 1000  # loss evaluations for the direction b: a count, not seconds
+EVAL_SECONDS = 2e-3  # work seconds of one evaluation (2,000 rows, reference machine)
+ONE_VARIABLE_SECONDS = 1.5  # work seconds of one brute-force search of g (every library function)
 
 
 def _design(z: np.ndarray, intervals: int = 8, k: int = 3) -> np.ndarray:
@@ -85,28 +88,35 @@ def simple_ratio(v: float, max_den: int = 3) -> Fraction:
 
 
 def fit_index(
-    X: np.ndarray, y: np.ndarray, seed: int = 0, deadline: float = math.inf
+    X: np.ndarray, y: np.ndarray, seed: int = 0, deadline: float = math.inf, max_evals: int = MAX_EVALS
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """(b, 1 − R², a) for positive X, fitting log|y|; b scaled so that max |b_i| = 1.
 
     Rows are weighted by |y| so that additive noise does not swamp the logs of small values, and
     a y that changes sign (p·cos θ/r²) is fit away from its zeros.
     b is snapped to simple ratios when that costs no more than the scatter of the fit.
+    The BFGS runs stop after `max_evals` loss evaluations in all (checked between iterations, so
+    the result is the same on any machine) or at `deadline` (wall clock, an outer limit).
     """
     step = max(1, len(y) // MAX_ROWS)
     X, y = X[::step], y[::step]
     w = np.abs(y) / np.abs(y).max()  # a zero of y (cos θ at π/2) then has no weight in log space
     fit = IndexFit(np.log(X), np.log(np.where(y == 0, 1.0, np.abs(y))), w)
+    evals = [0]
+
+    def counted(b: np.ndarray) -> float:
+        evals[0] += 1
+        return fit.loss(b)
 
     def on_time(intermediate_result) -> None:  # SciPy ends the search on StopIteration
-        if time.perf_counter() > deadline:
+        if evals[0] > max_evals or time.perf_counter() > deadline:
             raise StopIteration
 
     runs: list = []
     for start in fit.starts(seed):
-        if runs and time.perf_counter() > deadline:
+        if runs and (evals[0] > max_evals or time.perf_counter() > deadline):
             break  # the first start always runs (stopped at its first iteration if late)
-        runs.append(minimize(fit.loss, start, method="BFGS", options={"maxiter": 200}, callback=on_time))
+        runs.append(minimize(counted, start, method="BFGS", options={"maxiter": 200}, callback=on_time))
     best = min(runs, key=lambda r: r.fun)
     b = best.x / np.abs(best.x).max()
     loss = fit.loss(b)
@@ -153,7 +163,11 @@ def index_route(p: Problem) -> Found:
     none is exact do the choices get full one-variable searches, the most promising first.
     """
     X, y, symbols, deadline, functions = p.X, p.y, p.symbols, p.deadline, p.functions
-    b, loss, a = fit_index(X, y, p.seed, deadline)
+    work = p.account()  # charged with the route's work (`kan_core.discovery.work`)
+    # The direction's fit gets at most half the route's work (and MAX_EVALS evaluations).
+    evals = int(max(50, min(MAX_EVALS, 0.5 * work.left() / EVAL_SECONDS)))
+    b, loss, a = fit_index(X, y, p.seed, deadline, evals)
+    work.charge(evals * EVAL_SECONDS)
     # Snapped entries of b are floats of p/q: keep them exact (v/c, not v**1.0/c**1.0).
     exps_b = [r if float(r) == v else v for v, r in zip(b, (simple_ratio(v, 4) for v in b))]
     T = np.log(X)
@@ -181,6 +195,7 @@ def index_route(p: Problem) -> Found:
         if quick and time.perf_counter() > p.end:  # quick checks: the route's share may be spent
             break
         u, r = frame(exps_a, orient)
+        work.charge(ONE_VARIABLE_SECONDS)
         found = [compose(exps_a, orient, g) for g in one_variable(u, r, u_sym, functions)]
         quick.append(min(found, default=math.inf))
     if min(quick) > tiny and loss > SINGLE_INDEX:
@@ -189,8 +204,8 @@ def index_route(p: Problem) -> Found:
             raise ModelError(f"not a single-index law (1 − R² = {loss:.2g} in log space)")
     elif min(quick) > tiny:
         for _, (exps_a, orient) in sorted(zip(quick, choices[: len(quick)]), key=lambda t: t[0]):
-            seconds = deadline - time.perf_counter()
-            if seconds < 1.0:
+            seconds = work.left()
+            if seconds < 0.5 or work.late():
                 break
             u, r = frame(exps_a, orient)
             if p.solve_1d is None:
@@ -199,4 +214,6 @@ def index_route(p: Problem) -> Found:
             if compose(exps_a, orient, g) <= tiny:
                 break
     best = sorted(tried, key=lambda t: t[:2])[:2]
+    if best and best[0][0] <= tiny:
+        best = best[:1]  # exact: a runner-up would only cost a refit
     return [(e, functools.partial(evaluate, e, symbols)) for *_, e in best]

@@ -5,6 +5,7 @@ import pytest
 
 from kan_core.discovery.routes import kan as kan_route
 from kan_core.discovery.routes.base import Problem
+from kan_core.discovery.work import Work
 from kan_core.symbolic.formula import evaluate, safe_symbols
 
 SYMS = safe_symbols(["x0", "x1"])
@@ -58,18 +59,27 @@ def test_log_route_reads_back_through_exp_and_the_sign():
     assert relative_gap(expr, network, np.exp(FRESH)) <= 1e-9
 
 
-def test_a_past_deadline_stops_training_and_still_snaps_every_edge(fits):
+def test_a_spent_work_account_trains_one_step_and_still_snaps_every_edge(fits):
+    """Training is sized in work (issue #15, item 10): an empty account gives each start the one
+    step that initialises it, no longer run and no polish, and snapping takes one pass."""
     y = X[:, 0] * X[:, 1] + np.sin(X[:, 1])
     t0 = time.perf_counter()
-    p = Problem(X, y, SYMS, seed=0, deadline=t0 - 1.0)
+    p = Problem(X, y, SYMS, seed=0, deadline=t0 + 60, work=Work(0.0, t0 + 60))
     [(expr, network)] = kan_route.network_route([2, [0, 1], 1])(p)
     took = time.perf_counter() - t0
-    # Two seeds and the longer run of a wide net (400-600 Adam steps asked) were all stopped; the
-    # LBFGS polish was skipped (no fourth call); snapping took one pass without retraining.
-    assert len(fits) == 3
-    assert all(status == "stopped" and steps < 400 and stopped for status, steps, stopped in fits)
+    assert len(fits) == 2  # two starts of a wide net, nothing after them
+    assert all(status == "completed" and steps == 1 and not stopped for status, steps, stopped in fits)
     assert took < 60  # one snapping pass over 5 edges, not a training run (generous for busy CI)
     assert relative_gap(expr, network, FRESH) <= 1e-9  # every edge snapped: the formula is the network
+
+
+def test_the_wall_clock_still_stops_training_past_the_search_end(fits):
+    y = X[:, 0] * X[:, 1] + np.sin(X[:, 1])
+    t0 = time.perf_counter()
+    p = Problem(X, y, SYMS, seed=0, deadline=t0 - 1.0, end=t0 - 1.0, work=Work(100.0, t0 - 1.0))
+    [(expr, network)] = kan_route.network_route([2, [0, 1], 1])(p)
+    assert fits and all(status == "stopped" and stopped for status, _, stopped in fits)
+    assert relative_gap(expr, network, FRESH) <= 1e-9
 
 
 def test_until_sets_itself_at_the_deadline():
