@@ -35,6 +35,7 @@ from kan_core.io.data import prepare
 from kan_core.symbolic.constants import fit_formula
 from kan_core.symbolic.formula import evaluate, network_expr, safe_symbols
 
+POLISH_SECONDS = 3 * REFIT_SECONDS  # work the polish of the winner may take past the budget
 SIMPLE = 20  # an exact formula up to this complexity ends the search early
 LAST_START = 5.0  # seconds: no route after the first starts with less than this left
 # The routes' wall-clock outer limit: this share of the budget, so that what runs after a route
@@ -100,6 +101,7 @@ class Result:
     verdict_reason: str = ""
     units: dict[str, str] = field(default_factory=dict)
     groups: list[str] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # name → the file's header (`P [Pa]`)
 
     def constant_units(self, i: int | Candidate | None = None) -> list[tuple[float, str]]:
         """[(value, unit text)] for the best formula's (or row `i`'s) constants, in the units of
@@ -333,7 +335,9 @@ def discover(
         # lets the remaining routes look for a simpler one; the Pareto front keeps the simplest.
     unit_notes += mark(sc.cands, symbols, names, ds.target, parsed, sc.floor)
     best = sc.select()[1]
-    if best.expr.atoms(sp.Float) and best.route != "constant" and work.left() > 0 and not work.late():
+    # The winner's polish is afforded up to POLISH_SECONDS beyond the budget (work, not the clock).
+    affordable = work.spent < work.budget + POLISH_SECONDS
+    if best.expr.atoms(sp.Float) and best.route != "constant" and affordable and not work.late():
         # Late routes leave constants unsnapped (kappa**1.000003): polish the winner in what is left.
         try:
             polished = fit_formula(best.expr, symbols, X[tr], y[tr], deadline=end)
@@ -366,6 +370,7 @@ def discover(
         verdict_reason=why,
         units=unit_texts,
         groups=groups[0].text if groups else [],
+        headers={v: k for k, v in renamed.items() if v in names or v == ds.target},
         work_seconds=work.spent,
     )
 

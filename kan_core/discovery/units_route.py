@@ -20,9 +20,9 @@ from kan_core.discovery.routes.base import Found, Problem, Route
 from kan_core.symbolic.formula import evaluate, safe_symbols
 
 CHOICES = 2  # π-group choices searched (distinct prefactors: m·c²·g(v/c) and m·v²·h(c/v))
-MAX_MAPPED = 3  # formulas of the nested search's Pareto front mapped back (each is refit: ≤ 3 s)
+MAX_MAPPED = 2  # formulas of the nested search's Pareto front mapped back (each is refit: ≤ 3 s)
 DROP_RATIO = 2.0  # inconsistent formulas are dropped when a consistent one's loss is within this factor
-SEARCH_SHARE = 0.7  # of the route's time, for the nested search; the rest for the refits
+SEARCH_SHARE = 0.5  # of the route's time, for the nested search; the rest for the refits
 KEEP_QUANTILE = 0.5  # the π search runs on the rows with |M| above this quantile …
 SEARCH_ROWS = 500  # … at most this many of them (chosen at random, seeded)
 

@@ -124,6 +124,11 @@ def candidate_dict(
     }
 
 
+def _variable(symbol: sp.Symbol, name: str, headers: dict[str, str]) -> dict:
+    """{name, symbol} and, for a column renamed from a header with a unit, that `column` header."""
+    return {"name": name, "symbol": symbol.name} | ({"column": headers[name]} if name in headers else {})
+
+
 def _constant_units(result) -> list[tuple[float, str]]:
     return result.constant_units() if hasattr(result, "constant_units") else []
 
@@ -147,7 +152,7 @@ def to_json(result, data_fingerprint: str | None = None) -> dict:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "target": target,
-        "variables": [{"name": n, "symbol": s.name} for s, n in zip(syms, names)],
+        "variables": [_variable(s, n, getattr(result, "headers", {})) for s, n in zip(syms, names)],
         "verdict": getattr(result, "verdict", "law"),
         "verdict_reason": getattr(result, "verdict_reason", ""),
         "units": dict(getattr(result, "units", {})),

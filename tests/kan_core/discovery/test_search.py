@@ -101,13 +101,14 @@ def test_cli_discover_writes_the_documented_json(tmp_path):
         text=True,
         check=True,
     )
-    assert "best: y = sin(pi*x_m)" in run.stdout
+    assert "best: y = sin(pi*x)" in run.stdout  # `x [m]` is x in metres
     report = json.loads(out.read_text())
     assert report["format"] == "kan-studio/formula" and report["target"] == "y"
-    assert report["variables"] == [{"name": "x [m]", "symbol": "x_m"}]
+    assert report["variables"] == [{"name": "x", "symbol": "x", "column": "x [m]"}]
+    assert report["units"] == {"x": "m"}
     best = report["best"]
     assert {"sympy", "latex", "python", "complexity", "val_mse", "metrics"} <= set(best)
-    assert sp.sympify(best["sympy"]) == sp.sin(sp.pi * sp.Symbol("x_m"))
+    assert sp.sympify(best["sympy"]) == sp.sin(sp.pi * sp.Symbol("x"))
     assert isinstance(report["pareto"], list) and report["pareto"][-1]["sympy"]
     assert len(report["data"]["fingerprint"]) == 64
 
