@@ -60,7 +60,7 @@ def _powers_are_safe(text: str) -> bool:
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
-    """The one pint registry (loading it takes ~0.3 s), with `m3` read as m**3."""
+    """The one pint registry (loading it takes about 1 s), with `m3` read as m**3."""
     return pint.UnitRegistry(preprocessors=[lambda s: _TRAILING_POWER.sub(r"\1**\2", s)])
 
 
