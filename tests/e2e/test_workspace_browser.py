@@ -2,6 +2,7 @@
 keeps the workspace, new data → dialog → Keep model, the HTML report downloaded and opened."""
 
 import re
+import shutil
 import time
 
 import numpy as np
@@ -86,8 +87,7 @@ def test_suggest_reload_keep_model_and_report(server, page, tmp_path):
     page.get_by_role("button", name="Keep model").click()
     page.get_by_text("the model is kept", exact=False).wait_for()
     assert page.locator('[data-testid="stException"]').count() == 0
-    import shutil
-
-    for png in tmp_path.glob("formula_*.png"):  # kept for a look: tests/e2e/screenshots
+    SHOTS.mkdir(exist_ok=True)  # kept for a look; ignored by git, absent on a clean clone
+    for png in tmp_path.glob("formula_*.png"):
         shutil.copy(png, SHOTS / png.name)
     print(f"\nideal gas: Suggest → Train → Auto-prune → Auto-snap {path_s:.1f} s in the browser")
