@@ -10,8 +10,8 @@ if __name__ == "__main__":
     reports = [json.loads(Path(p).read_text()) for p in sys.argv[1:]]
     out = ["# Feynman discovery benchmark", ""]
     out.append("Reproduce with `make bench-discovery` (the two commands below). Judging as SRBench 2021:")
-    out.append("exact = constants rounded to 3 decimals, then truth − found or truth / found simplifies to")
-    out.append("a constant; accurate = R² > 0.999 on 2,000 fresh noise-free points.")
+    out.append("exact = constants compared to 4 significant digits, then truth − found or truth / found")
+    out.append("simplifies to a constant; accurate = R² > 0.999 on 2,000 fresh noise-free points.")
     for path, rep in zip(sys.argv[1:], reports):
         s = rep["summary"]
         run = s["settings"]

@@ -2,7 +2,8 @@
 
     python benchmarks/toys.py [../shared/benchmarks/kan_toys.csv] [--seconds 60] [--samples 1000]
 
-Exact = SymPy simplify(truth − found) is 0 after rounding the found constants to 3 decimals.
+Exact = SymPy simplify(truth − found) is 0 after rounding the found constants to 4 significant
+digits (kan_core.bench.round_floats).
 Formulas are parsed with SymPy from a whitelist of names (no eval of raw text).
 """
 
@@ -15,6 +16,7 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
+from kan_core.bench import round_floats
 from kan_core.discovery.search import discover
 from kan_core.io.examples import parse_formula
 
@@ -37,9 +39,8 @@ def main() -> None:
         res = discover(df, r["output"], seconds=args.seconds, seed=0)
         took = time.perf_counter() - t
         found = res.best.expr.xreplace({s: sp.Symbol(s.name) for s in res.best.expr.free_symbols})
-        rounded = found.xreplace({f: sp.Float(round(float(f), 3)) for f in found.atoms(sp.Float)})
         # An exact formula is also accurate: skip simplify() on ones that are not (it can take minutes).
-        ok = res.metrics["val_r2"] > 0.999 and sp.simplify(truth - rounded) == 0
+        ok = res.metrics["val_r2"] > 0.999 and sp.simplify(truth - round_floats(found, truth=truth)) == 0
         exact += ok
         rows.append((r["id"], ok, took, res.metrics["val_r2"], str(found)))
         print(

@@ -108,10 +108,33 @@ def equation_seeds(seed: int, eq_id: str) -> tuple[int, int]:
     return int(a), int(b)
 
 
-def round_floats(expr: sp.Expr, decimals: int = 3) -> sp.Expr:
-    """Floats rounded to `decimals` places (SRBench: 3) as exact decimals, so simplify() sees 2, not 2.0."""
+def rationalize(expr: sp.Expr) -> sp.Expr:
+    """Every float as the exact rational it was written as (1.5 → 3/2, 9.81 → 981/100)."""
     floats = [f for f in expr.atoms(sp.Float) if np.isfinite(float(f))]
-    return expr.xreplace({f: sp.Rational(repr(round(float(f), decimals))) for f in floats})
+    return expr.xreplace({f: sp.Rational(repr(float(f))) for f in floats})
+
+
+def _significant(value: float, digits: int) -> str:
+    return f"{value:.{digits - 1}e}"
+
+
+def round_floats(expr: sp.Expr, digits: int = 4, truth: sp.Expr | None = None) -> sp.Expr:
+    """Floats rounded to `digits` significant digits, as exact rationals so simplify() sees 2, not 2.0.
+
+    The benchmark README's reading of SRBench's rule: constants are compared to 4 significant
+    digits, so a float that agrees with one of `truth`'s constants (π, 1/3, 601.39…) to `digits`
+    digits becomes that constant (0.3333 is 1/3, 0.333 is not); small terms are never rounded away.
+    """
+    constants: dict[str, sp.Expr] = {}
+    for node in sp.preorder_traversal(truth) if truth is not None else ():
+        if node.is_number and node.is_finite and node.is_real and node != 0:
+            constants.setdefault(_significant(float(node), digits), node)
+    out: dict[sp.Expr, sp.Expr] = {}
+    for f in expr.atoms(sp.Float):
+        if np.isfinite(float(f)):
+            key = _significant(float(f), digits)
+            out[f] = constants.get(key, sp.Rational(key) if float(f) != 0 else sp.Integer(0))
+    return expr.xreplace(out)
 
 
 def _numerically_constant(truth: sp.Expr, found: sp.Expr, ranges: tuple) -> bool:
@@ -137,12 +160,14 @@ def _numerically_constant(truth: sp.Expr, found: sp.Expr, ranges: tuple) -> bool
 def judge_exact(
     truth: sp.Expr, found: sp.Expr, time_limit: float = 5.0, ranges: tuple | None = None
 ) -> tuple[bool, str]:
-    """SRBench's rule after rounding floats: truth − found or truth / found (≠ 0) is a constant; why.
+    """SRBench's rule, floats compared to 4 significant digits (see `round_floats`): truth − found or
+    truth / found (≠ 0) is a constant; why.
 
     With the variables' `ranges`, a formula that is not even numerically equivalent is refused
     before SymPy is asked (the proof itself is always SymPy's).
     """
-    found = round_floats(sp.sympify(found))  # a found 0 fails both: truth / 0 is zoo, not finite
+    truth = rationalize(sp.sympify(truth))  # x**1.5 is x**(3/2); 5000/8.314 an exact ratio
+    found = round_floats(sp.sympify(found), truth=truth)  # a found 0 fails both: truth / 0 is zoo
     try:
         if ranges and not _numerically_constant(truth, found, ranges):
             return False, "not equivalent (numerically)"

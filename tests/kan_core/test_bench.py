@@ -53,7 +53,14 @@ def write_csv(tmp_path, body: str):
         (x / 3 + y, 0.33 * x + y, False),  # 0.33 is not 1/3 ...
         (x / 3, 0.33 * x, True),  # ... but alone it is a constant ratio, which SRBench accepts
         (x * y, x + y, False),
-        (sp.exp(sp.sin(sp.pi * x)), sp.exp(sp.sin(3.14159 * x)), False),  # π must be snapped
+        (sp.exp(sp.sin(sp.pi * x)), sp.exp(sp.sin(3.14 * x)), False),  # 3 digits of π are not π ...
+        (sp.exp(sp.sin(sp.pi * x)), sp.exp(sp.sin(3.14159 * x)), True),  # ... 4 are (the stated reading)
+        (x**1.5 + 1, 3 * x ** sp.Rational(3, 2) + 1, False),
+        (3 * x**1.5 + 1, 3 * x ** sp.Rational(3, 2) + 1, True),  # the truth's floats are exact too
+        (x * sp.exp(-5000 / (8.314 * y)), x * sp.exp(-601.395236949723 / y), True),
+        (x * sp.exp(-5000 / (8.314 * y)), x * sp.exp(-601.3 / y), False),
+        (x * (1 + 0.000012 * (y - 3)), 1.20000000000004e-5 * x * (y - 3) + x, True),  # not rounded to 0
+        (x * y, x * y + 1e-5 * x**2, False),  # a small extra term is never rounded away
         (x * y, sp.Integer(0), False),
         (x * y, sp.Float(0.0), False),
     ],
@@ -71,9 +78,11 @@ def test_a_numerically_different_formula_is_refused_without_simplify():
     assert not exact and reason == "not equivalent (numerically)" and time.perf_counter() - start < 30
 
 
-def test_round_floats_to_exact_decimals():
-    assert round_floats(0.33349 * x + 2.0 * y**2.0) == sp.Rational(333, 1000) * x + 2 * y**2
-    assert round_floats(1e-4 * x + y) == y  # below 3 decimals: rounded away, as the stated rule says
+def test_round_floats_to_significant_digits():
+    assert round_floats(0.333349 * x + 2.0 * y**2.0) == sp.Rational(3333, 10000) * x + 2 * y**2
+    assert round_floats(1e-4 * x + y) == x / 10000 + y  # small terms stay
+    assert round_floats(0.33333 * x, truth=x / 3) == x / 3  # agrees with a constant of the truth
+    assert round_floats(0.333 * x, truth=x / 3) == sp.Rational(333, 1000) * x
 
 
 def test_a_simplify_that_runs_too_long_is_not_exact():
