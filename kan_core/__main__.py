@@ -48,6 +48,10 @@ def _discover(args: argparse.Namespace) -> int:
 
     df = read_table(args.data)
     features, functions = args.features, args.functions
+    if args.target is None:  # the studio's default too: the last column is what is measured
+        args.target = str(df.columns[-1])
+        note = f"note: target {shown(args.target)}, the last column (--target chooses another)"
+        print(note, file=sys.stderr)
     bar = tqdm(total=None, disable=not sys.stderr.isatty(), desc="discover", unit="route")
 
     def progress(info: dict) -> None:
@@ -270,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     i.set_defaults(run=_inspect)
     d = sub.add_parser("discover", help="find formulas for a CSV column")
     d.add_argument("data", help="CSV file (delimiter detected)")
-    d.add_argument("--target", required=True, help="column to explain")
+    d.add_argument("--target", help="column to explain (default: the last column)")
     d.add_argument("--features", type=_names, help="comma-separated input columns (default: all others)")
     d.add_argument("--seconds", type=_budget, default=60.0, help="time budget (default 60)")
     d.add_argument("--seed", type=_seed, default=0)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy as sp
 
@@ -99,7 +100,8 @@ def test_inspect_prints_training_undo_and_fingerprint(tmp_path, capsys):
     [
         (["inspect", "missing.kan"], "error: session file not found: missing.kan"),
         (["frobnicate"], "error: argument command: invalid choice: 'frobnicate'"),
-        (["discover", "d.csv"], "error: the following arguments are required: --target"),
+        (["discover"], "error: the following arguments are required: data"),
+        (["discover", "d.csv"], "error: file not found: d.csv"),
     ],
 )
 def test_errors_are_one_line_with_status_2(argv, message, tmp_path, monkeypatch, capsys):
@@ -110,3 +112,12 @@ def test_errors_are_one_line_with_status_2(argv, message, tmp_path, monkeypatch,
         status = stop.code
     err = capsys.readouterr().err
     assert status == 2 and err.startswith(message) and err.count("\n") == 1
+
+
+def test_discover_explains_the_last_column_by_default(tmp_path, capsys):
+    x = np.random.default_rng(0).uniform(1, 3, 60)
+    pd.DataFrame({"x [m]": x, "y [m]": 3 * x}).to_csv(tmp_path / "d.csv", index=False)
+    assert main(["discover", str(tmp_path / "d.csv"), "--seconds", "3"]) == 0
+    out, err = capsys.readouterr()
+    assert "note: target y, the last column (--target chooses another)" in err
+    assert "best: y = 3*x" in out
