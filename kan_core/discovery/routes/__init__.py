@@ -68,6 +68,7 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
         if positive:  # c·x^p + d (and two powers): the commonest one-input law, in a second
             direct.append(("power sum", _power_sum))
         direct.append(("one-variable", _one_variable))
+        direct.append(("polynomial", _polynomial))  # milliseconds; before sinusoids could mimic it
         direct.append(("sinusoids", _sinusoids))
     if 1 < d <= settings.max_poly_inputs:  # milliseconds, and exact for sums of products: first
         direct.append(("polynomial", _polynomial))
@@ -84,8 +85,6 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
     if positive and 1 < d <= settings.max_index_inputs:
         # M(x)·g(u(x)), M and u monomials: ω₀/(1 − v/c), n₀/cosh(μB/kT), p·cos θ/r².
         direct.append(("single-index", index_route))
-    if d == 1:  # after the one-variable search, which covers polynomials in one variable too
-        direct.append(("polynomial", _polynomial))
     networks = [
         (name, network_route(_widths(name, widths, d, settings), name.startswith("separable")))
         for name, widths in ARCHITECTURES

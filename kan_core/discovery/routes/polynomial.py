@@ -1,4 +1,5 @@
-"""Sparse polynomials: every monomial up to degree 2 (3 for a few variables), then backward
+"""Sparse polynomials: every monomial up to degree 6 in one variable, 4 in two, 3 in up to four
+and 2 beyond (at most 34 candidate terms up to four inputs), then backward
 elimination of the terms the fit does not need. Exact for sums of products (x₁y₁ + x₂y₂ + x₃y₃).
 
 `transformed_polynomials` fits them to transforms of the target too (y², 1/y, 1/y², log|y|, …), so
@@ -24,8 +25,8 @@ TRANSFORMED_FITS = 200  # per transformed target (about 4 s of fits in all, two 
 
 
 def _terms(d: int) -> list[tuple[int, ...]]:
-    """Exponent tuples of all monomials of degree 1..D (D = 3 for d ≤ 4, else 2)."""
-    degree = 3 if d <= 4 else 2
+    """Exponent tuples of all monomials of degree 1..D (D = 6, 4, 3, 3, then 2 for d = 1, 2, 3, 4, 5+)."""
+    degree = {1: 6, 2: 4}.get(d, 3 if d <= 4 else 2)
     out = []
     for deg in range(1, degree + 1):
         for combo in itertools.combinations_with_replacement(range(d), deg):

@@ -29,6 +29,11 @@ MIN_ROWS_PER_CONSTANT = 3
 # The power-sum grid: sixths in [−4, 4] and the integers out to ±12 (0 excluded below).
 EXPONENTS = np.unique(np.round(np.concatenate([np.arange(-24, 25) / 6, np.arange(-12, 13)]), 6))
 MAX_SINES = 3
+# A sinusoid with under half a radian of phase across the data, or with an amplitude far beyond
+# the target's range (terms cancelling each other), is a polynomial in disguise, not a law:
+# 8·10⁶·sin(0.0099·x) − 6·10⁶·sin(0.013·x) fits x³ + x² + x on [−1, 1] to round-off.
+MIN_PHASE_SPAN = 0.5
+MAX_AMPLITUDE_RATIO = 100.0
 
 
 def _linear(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
@@ -107,12 +112,22 @@ def sinusoids(x: np.ndarray, y: np.ndarray, symbol: sp.Symbol, deadline: float) 
         with np.errstate(all="ignore"):
             omegas = least_squares(resid, omegas, max_nfev=300).x
         r = resid(omegas)
-        out.append(_sine_expr(omegas, _linear(design(omegas), y)[0], symbol))
+        coef = _linear(design(omegas), y)[0]
+        if _degenerate(omegas, coef, float(np.ptp(x)), float(np.ptp(y))):
+            break
+        out.append(_sine_expr(omegas, coef, symbol))
         if float(r @ r) <= 1e-20 * float(np.sum((y - y.mean()) ** 2)):
             break
     if len(out) and time.perf_counter() < deadline:
         out.append(_damped(x, y, float(omegas[0]), symbol))
     return out
+
+
+def _degenerate(omegas: np.ndarray, coef: np.ndarray, span: float, y_range: float) -> bool:
+    """Whether a term is too slow to be a sinusoid or the amplitudes cancel (see MIN_PHASE_SPAN)."""
+    amps = np.hypot(coef[0:-1:2], coef[1:-1:2])
+    slow = np.abs(omegas) * span < MIN_PHASE_SPAN
+    return bool(slow.any() or (amps > MAX_AMPLITUDE_RATIO * y_range).any())
 
 
 def _sine_expr(omegas: np.ndarray, coef: np.ndarray, symbol: sp.Symbol) -> sp.Expr:

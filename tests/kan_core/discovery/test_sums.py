@@ -63,3 +63,15 @@ def test_user_reports_sum_of_sines_power_offset_cube_root():
     res = discover(read_table(SHARED / "cube_root_negative.csv"), "y", seconds=20, seed=0)
     assert np.isfinite(res.predict(np.array([[-5.0]]))).all()
     assert same_law(res.best.expr, sp.sign(x) * sp.Abs(x) ** sp.Rational(1, 3))
+
+
+def test_a_polynomial_is_not_mimicked_by_slow_sinusoids():
+    # Two sines with a hundredth of a period in range and amplitudes of 10⁶ fit x³ + x² + x to
+    # round-off: no law. The route returns no such sum, and discover finds the polynomial.
+    xs = np.random.default_rng(3).uniform(-1, 1, 400)
+    ys = xs**3 + xs**2 + xs
+    for expr in sinusoids(xs, ys, x, time.perf_counter() + 10):
+        for term in expr.atoms(sp.sin):
+            assert abs(float(term.args[0].as_coefficients_dict()[x])) * 2 >= 0.5, expr
+    res = discover(pd.DataFrame({"x": xs, "y": ys - xs**5}), "y", seconds=8, seed=0)
+    assert same_law(res.best.expr, -(x**5) + x**3 + x**2 + x)
