@@ -14,6 +14,8 @@ from kan_core.discovery.routes.log_linear import log_linear
 from kan_core.discovery.routes.one_variable import one_variable
 from kan_core.discovery.routes.polynomial import sparse_polynomial, transformed_polynomials
 from kan_core.discovery.routes.rational import sparse_rational
+from kan_core.discovery.routes.separable import MAX_INPUTS as MAX_FACTOR_INPUTS
+from kan_core.discovery.routes.separable import factor_route
 from kan_core.discovery.routes.single_index import index_route
 from kan_core.discovery.routes.sums import power_sums, sinusoids
 
@@ -49,6 +51,19 @@ def _polynomial(p: Problem) -> Found:
 
 
 DEFAULT = Settings()
+# y − median crossing zero this often along x: an oscillation (a polynomial of degree 6 crosses ≤ 6
+# times, a power sum ≤ 2); noise adds crossings only where the signal is near its median.
+OSCILLATING = 6
+
+
+def crossings(x: np.ndarray, y: np.ndarray) -> int:
+    """How often y − median(y), in x's order and smoothed over 5 rows, changes sign."""
+    v = y[np.argsort(x)] - np.median(y)
+    if len(v) >= 25:
+        v = np.convolve(v, np.ones(5) / 5, mode="valid")
+    return int(np.count_nonzero(np.diff(np.sign(v[v != 0])) != 0))
+
+
 ONE_SIGN_SLACK = 0.01  # the share of rows of the other sign that the log routes leave out
 
 
@@ -64,7 +79,10 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
     # zero (those are left out of the log fit).
     logs = positive and max(float(np.mean(y > 0)), float(np.mean(y < 0))) >= 1 - ONE_SIGN_SLACK
     direct: list[tuple[str, Route]] = []  # the specific searches, cheapest and most specific first
-    if d == 1:
+    if d == 1 and crossings(X[:, 0], y) >= OSCILLATING:
+        # Many oscillations: no power sum or low polynomial can follow them; sinusoids first.
+        direct += [("sinusoids", _sinusoids), ("one-variable", _one_variable), ("polynomial", _polynomial)]
+    elif d == 1:
         if positive:  # c·x^p + d (and two powers): the commonest one-input law, in a second
             direct.append(("power sum", _power_sum))
         direct.append(("one-variable", _one_variable))
@@ -78,6 +96,9 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
         direct.append(("rational", _rational))
     if 1 < d <= settings.max_poly_inputs:
         direct.append(("polynomial of T(y)", _transformed_polynomial))
+    # A screen of milliseconds when it does not apply.
+    if 1 < d <= MAX_FACTOR_INPUTS:  # M(x)·g(xⱼ) on y itself: an amplitude times a damped oscillation
+        direct.append(("monomial × g(input)", factor_route))
     if logs and d <= settings.max_rational_inputs:  # C·Πxᵢ^aᵢ·e^(b·m(x)): attenuation, decay, Arrhenius
         direct.append(("log-linear", _log_linear))
     if logs:  # positive data: products of powers

@@ -88,7 +88,12 @@ def simple_ratio(v: float, max_den: int = 3) -> Fraction:
 
 
 def fit_index(
-    X: np.ndarray, y: np.ndarray, seed: int = 0, deadline: float = math.inf, max_evals: int = MAX_EVALS
+    X: np.ndarray,
+    y: np.ndarray,
+    seed: int = 0,
+    deadline: float = math.inf,
+    max_evals: int = MAX_EVALS,
+    used: list[int] | None = None,
 ) -> tuple[np.ndarray, float, np.ndarray]:
     """(b, 1 − R², a) for positive X, fitting log|y|; b scaled so that max |b_i| = 1.
 
@@ -96,7 +101,8 @@ def fit_index(
     a y that changes sign (p·cos θ/r²) is fit away from its zeros.
     b is snapped to simple ratios when that costs no more than the scatter of the fit.
     The BFGS runs stop after `max_evals` loss evaluations in all (checked between iterations, so
-    the result is the same on any machine) or at `deadline` (wall clock, an outer limit).
+    the result is the same on any machine) or at `deadline` (wall clock, an outer limit); the
+    count made is appended to `used`, when given (the route charges its work by it).
     """
     step = max(1, len(y) // MAX_ROWS)
     X, y = X[::step], y[::step]
@@ -126,6 +132,8 @@ def fit_index(
     # snap may cost up to half the loss again (the formula is checked on the data afterwards).
     if (snapped_loss := fit.loss(snapped)) <= max(loss * (1.5 + tol), loss + 1e-6):
         b, loss = snapped, snapped_loss
+    if used is not None:
+        used.append(evals[0])
     return b, loss, fit.solve(b)[1]
 
 
@@ -166,8 +174,9 @@ def index_route(p: Problem) -> Found:
     work = p.account()  # charged with the route's work (`kan_core.discovery.work`)
     # The direction's fit gets at most half the route's work (and MAX_EVALS evaluations).
     evals = int(max(50, min(MAX_EVALS, 0.5 * work.left() / EVAL_SECONDS)))
-    b, loss, a = fit_index(X, y, p.seed, deadline, evals)
-    work.charge(evals * EVAL_SECONDS)
+    used: list[int] = []
+    b, loss, a = fit_index(X, y, p.seed, deadline, evals, used)
+    work.charge(used[0] * EVAL_SECONDS)
     # Snapped entries of b are floats of p/q: keep them exact (v/c, not v**1.0/c**1.0).
     exps_b = [r if float(r) == v else v for v, r in zip(b, (simple_ratio(v, 4) for v in b))]
     T = np.log(X)
