@@ -28,7 +28,15 @@ def studio() -> Studio:
         if files is not None:
             problem = open_workspace(s, files)
             if problem is None:
-                flash("info", f"workspace restored: {s.source}" + (" with its model" if s.model else ""))
+                kept = [
+                    w
+                    for w, on in (("its model", s.model), ("its Discover result", "discover" in s.results))
+                    if on
+                ]
+                flash(
+                    "info",
+                    f"workspace restored: {s.source}" + (" with " + " and ".join(kept) if kept else ""),
+                )
                 st.session_state["saved"] = signature(s)
         if files is None or problem is not None:
             if problem is not None:

@@ -108,3 +108,45 @@ def test_failed_restore_can_be_retried_and_chips_are_emptied(at):
     click(at, "Retry restore")
     assert studio.model is not None and studio.steps_done == 2
     assert any("restored work.kan" in s.value for s in at.success)
+
+
+def formula_page(at) -> dict:
+    """What the Formula page shows: formula, verdict line, metrics, constants and Pareto tables."""
+    at.switch_page("app/pages/formula.py").run()
+    assert not at.exception, at.exception
+    return {
+        "latex": [x.value for x in at.latex],
+        "subheaders": [x.value for x in at.subheader],
+        "warnings": [x.value for x in at.warning],
+        "metrics": [(m.label, m.value) for m in at.metric],
+        "tables": [df.value.data if hasattr(df.value, "data") else df.value for df in at.dataframe],
+    }
+
+
+def test_reload_keeps_the_discover_result_and_a_damaged_one_is_one_line(at, tmp_path):
+    key = at.query_params["ws"]
+    key = key[0] if isinstance(key, list) else key
+    studio = at.session_state["studio"]
+    res = studio.run_discover(seconds=2)  # what the Discover button's worker returns
+    shown = formula_page(at)  # this run saves the workspace
+    assert res.equations["equation"].tolist() == shown["tables"][-1]["formula"].tolist()
+    again = reopen(key)
+    assert any("its Discover result" in i.value for i in again.info)
+    back = again.session_state["studio"].results["discover"]
+    assert [c.expr for c in back.pareto] == [c.expr for c in res.pareto] and back.verdict == res.verdict
+    assert back.best.expr == res.best.expr and back.metrics == res.metrics
+    got = formula_page(again)
+    for k in ("latex", "subheaders", "warnings", "metrics"):
+        assert got[k] == shown[k], k
+    assert len(got["tables"]) == len(shown["tables"])
+    for a, b in zip(got["tables"], shown["tables"]):
+        assert a.equals(b)  # constants with their intervals, and the Pareto table
+    # A result file that cannot be read back: the workspace opens without it, the page says so.
+    path = tmp_path / "workspaces" / key / "result.json"
+    path.write_text(path.read_text().replace('"route": "', '"route": 7, "x": "', 1))
+    broken = reopen(key)
+    s = broken.session_state["studio"]
+    assert s.source == studio.source and "discover" not in s.results
+    page = formula_page(broken)
+    assert len(page["warnings"]) == 1 and "could not be read back" in page["warnings"][0]
+    assert "\n" not in page["warnings"][0]
