@@ -24,10 +24,11 @@ def signature(s: Studio) -> tuple:
     return (s.data_id, s.version, s.steps_done, tuple(s.settings.to_query().items()), s.source, units, found)
 
 
-def workspace_files(s: Studio) -> dict[str, bytes]:
+def workspace_files(s: Studio, session: bytes | None = None) -> dict[str, bytes]:
     """The workspace as files: the table (CSV), the column choice and settings (JSON), when a
-    model exists the session file (model, undo stack, curves), and Discover's result (formula JSON,
-    `kan_core.symbolic.export.to_json`) when there is one."""
+    model exists the session file (model, undo stack, curves; `session` when given, e.g. a
+    training checkpoint's), and Discover's result (formula JSON, `kan_core.symbolic.export.to_json`)
+    when there is one."""
     files: dict[str, bytes] = {}
     if s.df is None or s.dataset is None:
         return files
@@ -42,7 +43,9 @@ def workspace_files(s: Studio) -> dict[str, bytes]:
         "units": dict(s.df.attrs.get("units") or {}),
     }
     files["workspace.json"] = json.dumps(meta, default=str).encode()
-    if s.model is not None:
+    if session is not None:
+        files["session.kan"] = session
+    elif s.model is not None:
         files["session.kan"] = s.session_file()
     if "discover" in s.results:
         files["result.json"] = json.dumps(to_json(s.results["discover"]), default=str).encode()

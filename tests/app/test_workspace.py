@@ -5,9 +5,11 @@ import os
 import time
 
 import numpy as np
+import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
-from app import store
+from app import services, store
 
 from .conftest import APP, click, train
 
@@ -150,3 +152,35 @@ def test_reload_keeps_the_discover_result_and_a_damaged_one_is_one_line(at, tmp_
     page = formula_page(broken)
     assert len(page["warnings"]) == 1 and "could not be read back" in page["warnings"][0]
     assert "\n" not in page["warnings"][0]
+
+
+def test_a_reload_during_a_long_run_keeps_the_model_of_the_last_checkpoint(at, monkeypatch):
+    monkeypatch.setattr(services, "CHECKPOINT_SECONDS", 0.5, raising=False)
+    key = at.query_params["ws"]
+    key = key[0] if isinstance(key, list) else key
+    upload(at, "tiny.csv", csv("a,b,y", lambda a, b: a * b, n=12))  # tiny: every row trains, no split
+    at.switch_page("app/pages/train.py").run()
+    [n for n in at.number_input if n.label == "Steps"][0].set_value(5000).run()
+    click(at, "Train")
+    studio = at.session_state["studio"]
+    deadline = time.time() + 10
+    while time.time() < deadline:  # until a checkpoint a few steps in
+        cp = getattr(studio.job, "checkpoint", None)
+        if cp is not None and cp.step >= 3:
+            break
+        time.sleep(0.1)
+    at.run()  # any run while training (the Train page's live view polls the same way)
+    assert studio.training, "the run ended before a reload could interrupt it"
+    again = reopen(key).session_state["studio"]  # the reload, training still going on
+    studio.stop()
+    assert again.model is not None, "the reload lost the model trained so far"
+    saved = at.session_state["checkpoint_saved"][1]
+    assert saved >= 3 and again.steps_done == saved
+    assert again.curves["step"] == list(range(1, saved + 1))
+    # The weights are those after step `saved`: their RMSE on the rows is the one logged then.
+    X = torch.tensor(again.dataset.X, dtype=again.model.dtype)
+    with torch.no_grad():
+        pred = again.model(X)[:, 0].double().numpy()
+    rmse = float(np.sqrt(np.mean((pred - again.dataset.y) ** 2)))
+    assert rmse == pytest.approx(again.curves["train"][-1], rel=1e-4)
+    assert studio.steps_done > saved  # training went on after the checkpoint
