@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 import threading
@@ -22,6 +23,7 @@ OPTIMIZERS = ("LBFGS", "Adam")
 DEVICES = ("auto", "cpu", "cuda")
 MAX_STEPS = 5000
 _TRAIN = TrainConfig()  # the defaults fit() and KANRegressor share
+CHECKPOINT_SECONDS = 10.0  # a running job copies its model about this often (saved with the workspace)
 
 
 @dataclass
@@ -147,8 +149,22 @@ class ThreadJob:
         self._thread.join(timeout)
 
 
+@dataclass
+class Checkpoint:
+    """A running job's model as it was after `step` steps (a copy taken between two steps, so
+    consistent), with the job's curves up to then."""
+
+    step: int
+    model: KAN
+    curves: dict[str, list]
+
+
 class TrainingJob(ThreadJob):
-    """`fit` on a background thread. The thread writes only to this object; pages poll it."""
+    """`fit` on a background thread. The thread writes only to this object; pages poll it.
+
+    Every `CHECKPOINT_SECONDS` of training the thread also leaves a `Checkpoint` in `checkpoint`
+    (a deep copy of the model between steps), which the page saves with the workspace so that a
+    reload during a long run keeps what was trained until then."""
 
     def __init__(self, model: KAN, X: np.ndarray, y: np.ndarray, settings: TrainSettings, small: bool):
         self.model = model
@@ -159,6 +175,8 @@ class TrainingJob(ThreadJob):
         self.curves: dict[str, list] = {"step": [], "train": [], "val_step": [], "val": []}
         self.started = time.perf_counter()
         self.seconds = 0.0
+        self.checkpoint: Checkpoint | None = None
+        self._next_checkpoint = self.started + CHECKPOINT_SECONDS
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, args=(X, y, settings, small), daemon=True, name="kan-studio-train"
@@ -199,10 +217,15 @@ class TrainingJob(ThreadJob):
         if "val_rmse" in metrics:
             self.curves["val_step"].append(step)
             self.curves["val"].append(metrics["val_rmse"])
+        now = time.perf_counter()
+        if now >= self._next_checkpoint:  # between steps: the weights are not being written
+            curves = {k: list(v) for k, v in self.curves.items()}
+            self.checkpoint = Checkpoint(step, copy.deepcopy(self.model), curves)
+            self._next_checkpoint = now + CHECKPOINT_SECONDS
 
 
-def merge_curves(total: dict[str, list], job: TrainingJob, offset: int) -> None:
-    """Append a finished job's curves to the session's, steps counted across runs."""
+def merge_curves(total: dict[str, list], job: TrainingJob | Checkpoint, offset: int) -> None:
+    """Append a finished job's (or a checkpoint's) curves to the session's, steps counted across runs."""
     for key in ("step", "val_step"):
         total.setdefault(key, []).extend(s + offset for s in job.curves[key])
     for key in ("train", "val"):

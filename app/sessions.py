@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 from kan_core.errors import DataError, ModelError, SessionError
 from kan_core.io.session import Session, load_session, session_bytes
 
-from .services import TrainSettings
+from .services import TrainSettings, merge_curves
 
 if TYPE_CHECKING:
+    from kan_core import KAN
+
     from .state import Studio
 
 
@@ -85,6 +87,20 @@ class Sessions:
         if self.model is None:
             raise ModelError("train a model first; there is nothing to save yet")
         self.stop()
+        return self._session_bytes(self.model, self.steps_done, self.curves)
+
+    def checkpoint_file(self: Studio) -> bytes | None:
+        """The workspace as a session file with the running job's latest checkpoint as its model
+        (`TrainingJob.checkpoint`; steps and curves up to it); None when there is none yet.
+        Training goes on: only the checkpoint's copy of the model is read."""
+        cp = self.job.checkpoint if self.job is not None and self.job.running else None
+        if cp is None:
+            return None
+        curves = {k: list(v) for k, v in self.curves.items()}
+        merge_curves(curves, cp, self.steps_done)
+        return self._session_bytes(cp.model, self.steps_done + cp.step, curves)
+
+    def _session_bytes(self: Studio, model: KAN, steps_done: int, curves: dict[str, list]) -> bytes:
         ds = self.dataset
         meta = {
             "source": self.source,
@@ -92,11 +108,11 @@ class Sessions:
             "features": ds.features,
             "fingerprint": self.fingerprint(),
             "settings": self.settings.to_query(),
-            "steps_done": self.steps_done,
-            "log_space": _is_log(self.model),
-            "log_sign": -1 if _is_log(self.model) and (ds.y < 0).all() else 1,
+            "steps_done": steps_done,
+            "log_space": _is_log(model),
+            "log_sign": -1 if _is_log(model) and (ds.y < 0).all() else 1,
         }
-        return session_bytes(Session(self.model, meta, self.curves, self.undo))
+        return session_bytes(Session(model, meta, curves, self.undo))
 
     def restore(self: Studio, raw: bytes, filename: str) -> str:
         """Load a session onto the current data; returns a note for the user.

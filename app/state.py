@@ -51,6 +51,7 @@ class Studio(Sessions):
         self.steps_done = 0
         self.selected: Edge | None = None
         self.results: dict[str, Result] = {}
+        self.result_note: str | None = None  # why a saved Discover result was not restored
         self.version = 0  # bumps whenever the model changes; caches key on it
         self.data_id = 0  # bumps when the data or its columns change; widget keys use it
         self.notes: list[str] = []
@@ -116,6 +117,7 @@ class Studio(Sessions):
         self.df, self.source, self.dataset = df, source, ds
         self.model, self.undo, self.curves, self.steps_done = None, UndoHistory(limit=30), {}, 0
         self.selected, self.results, self.notes = None, {}, list(ds.warnings)
+        self.result_note = None
         self.version += 1
         self.data_id += 1
 
@@ -299,7 +301,7 @@ class Studio(Sessions):
         res = discover(
             self.df, ds.target, ds.features, seconds=seconds, seed=self.settings.seed, callback=callback
         )
-        self.results["discover"] = res
+        self.results["discover"], self.result_note = res, None
         return res
 
     def start_discover(self, seconds: float) -> DiscoveryJob:
@@ -318,7 +320,7 @@ class Studio(Sessions):
         if job is None or job.running or job.result is None or job.result is self.results.get("discover"):
             return False
         if self._discovery_data == self.data_id:  # the data did not change meanwhile
-            self.results["discover"] = job.result
+            self.results["discover"], self.result_note = job.result, None
             return True
         return False
 

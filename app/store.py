@@ -2,8 +2,9 @@
 
 Each workspace is a folder named by an unguessable key (`secrets.token_urlsafe`, 192 bits) that
 only its browser tab knows (it sits in the page's URL as `?ws=…`): `data.csv` (the table in use),
-`workspace.json` (source, column choice, settings) and, once a model exists, `session.kan` (the
-studio's session format: JSON and `weights_only` tensors, never pickle). Disk use is bounded:
+`workspace.json` (source, column choice, settings), once a model exists `session.kan` (the
+studio's session format: JSON and `weights_only` tensors, never pickle) and, once Discover has run,
+`result.json` (its result as the CLI's formula JSON). Disk use is bounded:
 at most `MAX_WORKSPACES` folders and `MAX_TOTAL_BYTES` in all; beyond that, and for folders not
 touched in `MAX_AGE_DAYS`, the least recently used workspaces are deleted first.
 """
@@ -22,7 +23,7 @@ MAX_WORKSPACES = 200
 MAX_TOTAL_BYTES = 1 * 2**30  # 1 GiB for all workspaces together
 MAX_WORKSPACE_BYTES = 100 * 2**20  # a workspace above this is not kept (its model is saved by hand)
 MAX_AGE_DAYS = 30
-FILES = ("data.csv", "workspace.json", "session.kan")
+FILES = ("data.csv", "workspace.json", "session.kan", "result.json")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 

@@ -28,7 +28,15 @@ def studio() -> Studio:
         if files is not None:
             problem = open_workspace(s, files)
             if problem is None:
-                flash("info", f"workspace restored: {s.source}" + (" with its model" if s.model else ""))
+                kept = [
+                    w
+                    for w, on in (("its model", s.model), ("its Discover result", "discover" in s.results))
+                    if on
+                ]
+                flash(
+                    "info",
+                    f"workspace restored: {s.source}" + (" with " + " and ".join(kept) if kept else ""),
+                )
                 st.session_state["saved"] = signature(s)
         if files is None or problem is not None:
             if problem is not None:
@@ -48,16 +56,38 @@ def studio() -> Studio:
 
 
 def persist(s: Studio) -> None:
-    """Save the workspace to the server's disk when it changed (not while training: the model is
-    being written to; the run that follows training saves it)."""
-    if s.training or st.session_state.get("saved") == signature(s):
+    """Save the workspace to the server's disk when it changed. While training the model is
+    being written to: the job's latest checkpoint is saved instead (`save_checkpoint`), and the
+    run that follows training saves the final model."""
+    if s.training:
+        save_checkpoint(s)
         return
+    if st.session_state.get("saved") == signature(s):
+        return
+    _save(lambda: workspace_files(s))
+    st.session_state["saved"] = signature(s)
+
+
+def save_checkpoint(s: Studio) -> None:
+    """While training: save the workspace with the job's newest checkpoint as its model (one
+    every `app.services.CHECKPOINT_SECONDS`), once per checkpoint; cheap when there is none new.
+    Called by every run of the page and by the Train page's live view."""
+    cp = s.job.checkpoint if s.job is not None else None
+    mark = (id(s.job), cp.step) if cp is not None else None
+    if mark is None or st.session_state.get("checkpoint_saved") == mark:
+        return
+    st.session_state["checkpoint_saved"] = mark
+    session = s.checkpoint_file()
+    if session is not None:
+        _save(lambda: workspace_files(s, session))
+
+
+def _save(files: Callable[[], dict[str, bytes]]) -> None:
     try:
-        if not store.save(st.session_state["ws"], workspace_files(s)):
+        if not store.save(st.session_state["ws"], files()):
             flash("warning", "this workspace is too large to keep on the server: use Save session")
     except (OSError, KanStudioError) as err:
         flash("warning", f"the workspace could not be saved on the server ({err}); use Save session")
-    st.session_state["saved"] = signature(s)
 
 
 def flash(kind: str, text: str) -> None:

@@ -80,6 +80,8 @@ with st.expander("Discover formulas automatically", expanded=s.model is None and
 
     progress()
 
+if s.result_note and "discover" not in s.results:  # a saved result that could not be read back
+    st.warning(md(s.result_note))
 results = {}
 if s.model is not None:
     try:

@@ -8,7 +8,7 @@ import streamlit as st
 from app.plots import loss_figure
 from app.services import DEVICES, MAX_STEPS, OPTIMIZERS, TrainSettings, device_label, fmt
 from app.text import md
-from app.ui import action, flash, reported, show_flash, studio
+from app.ui import action, flash, reported, save_checkpoint, show_flash, studio
 from kan_core.discovery.suggest import suggest_network
 
 s = studio()
@@ -122,6 +122,7 @@ def live() -> None:
     """Progress and loss curve, refreshed about 3 times a second while training."""
     job = s.job
     if job is not None and job.running:
+        save_checkpoint(s)  # a reload during a long run keeps the model as of the last checkpoint
         st.progress(min(job.step / max(job.total, 1), 1.0), text=f"step {job.step} / {job.total}; {eta(job)}")
         if job.step or s.curves.get("step"):
             st.plotly_chart(loss_figure(s.curves, job.curves, s.steps_done), width="stretch", key="loss_live")

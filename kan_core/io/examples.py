@@ -32,6 +32,9 @@ ALLOWED_FUNCTIONS = (
     "sinh",
     "cosh",
 )
+# Also produced by discovery (`kan_core.library`: abs, sign, the real cube root, arctanh): what
+# `parse_formula(..., functions=READBACK_FUNCTIONS)` takes when reading back formulas we wrote.
+READBACK_FUNCTIONS = ALLOWED_FUNCTIONS + ("Abs", "sign", "asinh", "acosh", "atanh")
 
 
 MAX_FORMULA_CHARS = 2000
@@ -40,9 +43,16 @@ MAX_LITERAL_DIGITS = 40
 _BINARY = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 
 
-def parse_formula(text: str, names: list[str]) -> sp.Expr:
+def parse_formula(
+    text: str,
+    names: list[str],
+    *,
+    functions: tuple[str, ...] = ALLOWED_FUNCTIONS,
+    max_chars: int = MAX_FORMULA_CHARS,
+) -> sp.Expr:
     """A formula in Python/SymPy syntax over `names`: numbers, pi, + - * / ** ( ) and the functions
-    in ALLOWED_FUNCTIONS — built node by node from Python's `ast`, never evaluated as code.
+    in `functions` (ALLOWED_FUNCTIONS; at most READBACK_FUNCTIONS, SymPy's names) — built node by
+    node from Python's `ast`, never evaluated as code.
 
     The text is NFKC-normalised first (as Python itself does with identifiers) and variable names
     must be plain ASCII identifiers as given, so no look-alike can reach a Python name.
@@ -51,32 +61,37 @@ def parse_formula(text: str, names: list[str]) -> sp.Expr:
     ------
     DataError
         On anything else (attribute access, other calls, strings, a numeric power with an exponent
-        over MAX_EXPONENT, literals over MAX_LITERAL_DIGITS digits, text over MAX_FORMULA_CHARS).
+        over MAX_EXPONENT, literals over MAX_LITERAL_DIGITS digits, text over `max_chars`).
+    ConfigError
+        When `functions` names one outside READBACK_FUNCTIONS.
     """
+    if unknown := [f for f in functions if f not in READBACK_FUNCTIONS]:
+        raise ConfigError(
+            f"parse_formula cannot read function {unknown[0]!r}; use {', '.join(READBACK_FUNCTIONS)}"
+        )
     text = unicodedata.normalize("NFKC", str(text))
     names = [str(n) for n in names]
     shown = ascii(text[:60])
     bad_names = [n for n in names if not (n.isascii() and n.isidentifier()) or keyword.iskeyword(n)]
     if bad_names:
         raise DataError(f"variable name {ascii(bad_names[0])} is not a plain ASCII identifier; rename it")
-    clash = sorted(set(names) & (set(ALLOWED_FUNCTIONS) | {"pi"}))
+    clash = sorted(set(names) & (set(functions) | {"pi"}))
     if clash:
         raise DataError(f"variable name {clash[0]!r} is also a function or constant; rename it")
-    if len(text) > MAX_FORMULA_CHARS:
-        raise DataError(f"formula {shown}… is over {MAX_FORMULA_CHARS} characters; shorten it")
+    if len(text) > max_chars:
+        raise DataError(f"formula {shown}… is over {max_chars} characters; shorten it")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise DataError(f"cannot read formula {shown}; check its brackets and operators") from None
     local = {n: sp.Symbol(n) for n in names} | {"pi": sp.pi}
     try:
-        expr = _build(tree.body, local)
+        expr = _build(tree.body, local, functions)
     except RecursionError:
         raise DataError(f"formula {shown} is nested too deeply") from None
     except _Refused as why:
         raise DataError(
-            f"formula {shown}: {why}; use the variables, numbers, + - * / ** and "
-            + ", ".join(ALLOWED_FUNCTIONS)
+            f"formula {shown}: {why}; use the variables, numbers, + - * / ** and " + ", ".join(functions)
         ) from None
     if not isinstance(expr, sp.Expr) or expr.has(sp.zoo, sp.nan):
         raise DataError(f"formula {shown} is not a finite expression")
@@ -106,7 +121,7 @@ class _Refused(Exception):
     """A node parse_formula does not accept (the message names it)."""
 
 
-def _build(node: ast.AST, local: dict) -> sp.Expr:
+def _build(node: ast.AST, local: dict, functions: tuple[str, ...]) -> sp.Expr:
     """One `ast` node as SymPy, recursively; only arithmetic, numbers, names and allowed calls."""
     if isinstance(node, ast.Constant) and type(node.value) in (int, float):
         if len(str(node.value)) > MAX_LITERAL_DIGITS:
@@ -117,10 +132,10 @@ def _build(node: ast.AST, local: dict) -> sp.Expr:
             raise _Refused(f"{ascii(node.id)} is not allowed (not a declared variable)")
         return local[node.id]
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        arg = _build(node.operand, local)
+        arg = _build(node.operand, local, functions)
         return -arg if isinstance(node.op, ast.USub) else arg
     if isinstance(node, ast.BinOp) and isinstance(node.op, _BINARY):
-        a, b = _build(node.left, local), _build(node.right, local)
+        a, b = _build(node.left, local, functions), _build(node.right, local, functions)
         if isinstance(node.op, ast.Add):
             return a + b
         if isinstance(node.op, ast.Sub):
@@ -134,10 +149,10 @@ def _build(node: ast.AST, local: dict) -> sp.Expr:
         if a.is_number and b.is_number and not _digits(a, b) <= 300:
             raise _Refused("a numeric power beyond 1e±300")
         return a**b
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ALLOWED_FUNCTIONS:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in functions:
         if len(node.args) != 1 or node.keywords:
             raise _Refused(f"{node.func.id}() takes exactly one argument")
-        return getattr(sp, node.func.id)(_build(node.args[0], local))
+        return getattr(sp, node.func.id)(_build(node.args[0], local, functions))
     what = (
         node.func.id
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)

@@ -167,6 +167,7 @@ def to_json(result, data_fingerprint: str | None = None) -> dict:
         ],
         "routes": result.routes,
         "seconds": result.seconds,
+        "work_seconds": getattr(result, "work_seconds", 0.0),
         "seed": result.seed,
         "data": {"fingerprint": data_fingerprint, "notes": list(result.warnings)},
         "versions": {

@@ -5,9 +5,11 @@ import os
 import time
 
 import numpy as np
+import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
-from app import store
+from app import services, store
 
 from .conftest import APP, click, train
 
@@ -108,3 +110,77 @@ def test_failed_restore_can_be_retried_and_chips_are_emptied(at):
     click(at, "Retry restore")
     assert studio.model is not None and studio.steps_done == 2
     assert any("restored work.kan" in s.value for s in at.success)
+
+
+def formula_page(at) -> dict:
+    """What the Formula page shows: formula, verdict line, metrics, constants and Pareto tables."""
+    at.switch_page("app/pages/formula.py").run()
+    assert not at.exception, at.exception
+    return {
+        "latex": [x.value for x in at.latex],
+        "subheaders": [x.value for x in at.subheader],
+        "warnings": [x.value for x in at.warning],
+        "metrics": [(m.label, m.value) for m in at.metric],
+        "tables": [df.value.data if hasattr(df.value, "data") else df.value for df in at.dataframe],
+    }
+
+
+def test_reload_keeps_the_discover_result_and_a_damaged_one_is_one_line(at, tmp_path):
+    key = at.query_params["ws"]
+    key = key[0] if isinstance(key, list) else key
+    studio = at.session_state["studio"]
+    res = studio.run_discover(seconds=2)  # what the Discover button's worker returns
+    shown = formula_page(at)  # this run saves the workspace
+    assert res.equations["equation"].tolist() == shown["tables"][-1]["formula"].tolist()
+    again = reopen(key)
+    assert any("its Discover result" in i.value for i in again.info)
+    back = again.session_state["studio"].results["discover"]
+    assert [c.expr for c in back.pareto] == [c.expr for c in res.pareto] and back.verdict == res.verdict
+    assert back.best.expr == res.best.expr and back.metrics == res.metrics
+    got = formula_page(again)
+    for k in ("latex", "subheaders", "warnings", "metrics"):
+        assert got[k] == shown[k], k
+    assert len(got["tables"]) == len(shown["tables"])
+    for a, b in zip(got["tables"], shown["tables"]):
+        assert a.equals(b)  # constants with their intervals, and the Pareto table
+    # A result file that cannot be read back: the workspace opens without it, the page says so.
+    path = tmp_path / "workspaces" / key / "result.json"
+    path.write_text(path.read_text().replace('"route": "', '"route": 7, "x": "', 1))
+    broken = reopen(key)
+    s = broken.session_state["studio"]
+    assert s.source == studio.source and "discover" not in s.results
+    page = formula_page(broken)
+    assert len(page["warnings"]) == 1 and "could not be read back" in page["warnings"][0]
+    assert "\n" not in page["warnings"][0]
+
+
+def test_a_reload_during_a_long_run_keeps_the_model_of_the_last_checkpoint(at, monkeypatch):
+    monkeypatch.setattr(services, "CHECKPOINT_SECONDS", 0.5, raising=False)
+    key = at.query_params["ws"]
+    key = key[0] if isinstance(key, list) else key
+    upload(at, "tiny.csv", csv("a,b,y", lambda a, b: a * b, n=12))  # tiny: every row trains, no split
+    at.switch_page("app/pages/train.py").run()
+    [n for n in at.number_input if n.label == "Steps"][0].set_value(5000).run()
+    click(at, "Train")
+    studio = at.session_state["studio"]
+    deadline = time.time() + 10
+    while time.time() < deadline:  # until a checkpoint a few steps in
+        cp = getattr(studio.job, "checkpoint", None)
+        if cp is not None and cp.step >= 3:
+            break
+        time.sleep(0.1)
+    at.run()  # any run while training (the Train page's live view polls the same way)
+    assert studio.training, "the run ended before a reload could interrupt it"
+    again = reopen(key).session_state["studio"]  # the reload, training still going on
+    studio.stop()
+    assert again.model is not None, "the reload lost the model trained so far"
+    saved = at.session_state["checkpoint_saved"][1]
+    assert saved >= 3 and again.steps_done == saved
+    assert again.curves["step"] == list(range(1, saved + 1))
+    # The weights are those after step `saved`: their RMSE on the rows is the one logged then.
+    X = torch.tensor(again.dataset.X, dtype=again.model.dtype)
+    with torch.no_grad():
+        pred = again.model(X)[:, 0].double().numpy()
+    rmse = float(np.sqrt(np.mean((pred - again.dataset.y) ** 2)))
+    assert rmse == pytest.approx(again.curves["train"][-1], rel=1e-4)
+    assert studio.steps_done > saved  # training went on after the checkpoint

@@ -1,5 +1,6 @@
 """The scientist's path in real Chromium: Suggest network to the exact ideal-gas law, a reload that
-keeps the workspace, new data → dialog → Keep model, the HTML report downloaded and opened."""
+keeps the workspace, new data → dialog → Keep model, the HTML report downloaded and opened; a
+session restore that fails on the wrong data, then succeeds on a retry (issue #17)."""
 
 import re
 import shutil
@@ -91,3 +92,58 @@ def test_suggest_reload_keep_model_and_report(server, page, tmp_path):
     for png in tmp_path.glob("formula_*.png"):
         shutil.copy(png, SHOTS / png.name)
     print(f"\nideal gas: Suggest → Train → Auto-prune → Auto-snap {path_s:.1f} s in the browser")
+
+
+def lab_session(path):
+    """lab.csv (y = a·b) and a session file of a model trained 3 steps on it, made in-process."""
+    from app.services import TrainSettings
+    from app.state import Studio
+
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(1, 2, 60), rng.uniform(1, 2, 60)
+    csv = path / "lab.csv"
+    csv.write_text("a,b,y\n" + "\n".join(f"{u:.5f},{v:.5f},{u * v:.5f}" for u, v in zip(a, b)) + "\n")
+    s = Studio()
+    s.load_upload(csv.read_bytes(), "lab.csv")
+    s.train(TrainSettings(steps=3))
+    s.job.wait()
+    s.poll()
+    kan = path / "work.kan"
+    kan.write_bytes(s.session_file())
+    return csv, kan
+
+
+def restore(page, kan):
+    """Drop a session file on the sidebar's Restore session uploader."""
+    uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Restore session")
+    uploader.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(kan))
+
+
+def test_a_failed_restore_then_a_successful_retry(server, page, tmp_path):
+    url, _ = server
+    csv, kan = lab_session(tmp_path)
+    t0 = time.perf_counter()
+    page.goto(url)
+    wait_for_preview(page)  # the built-in example: not the session's columns
+    settle(page)
+    restore(page, kan)
+    page.get_by_text("load that data first", exact=False).wait_for()
+    page.get_by_text("work.kan was not restored: load its data, then retry").wait_for()
+    assert page.get_by_text("model [2, 5, 1]").count() == 0  # nothing restored
+    settle(page)
+    upload(page, csv)  # the right data
+    page.get_by_text("loaded lab.csv: 60 rows, 3 columns").wait_for()
+    settle(page)
+    page.get_by_role("button", name="Retry restore").click()
+    page.get_by_text("restored work.kan", exact=False).wait_for()
+    page.get_by_text("model [2, 5, 1]", exact=False).wait_for()  # the sidebar names the model
+    settle(page)
+    assert page.get_by_role("button", name="Retry restore").count() == 0
+    nav(page, "Train")
+    page.get_by_text("3 steps so far", exact=False).wait_for()  # its training history came along
+    settle(page)
+    assert page.get_by_text("restored work.kan", exact=False).count() == 0  # that message was shown once
+    restore(page, kan)  # uploading the file again (now on the right data) restores it too
+    page.get_by_text("restored work.kan", exact=False).wait_for()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    print(f"\nfailed restore → load data → retry → upload again: {time.perf_counter() - t0:.1f} s")

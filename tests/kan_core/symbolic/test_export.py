@@ -156,6 +156,7 @@ def test_json_report_has_the_documented_keys_and_round_trips():
         "pareto",
         "routes",
         "seconds",
+        "work_seconds",
         "seed",
         "data",
         "versions",
