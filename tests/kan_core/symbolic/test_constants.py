@@ -88,3 +88,37 @@ def test_spans_decades():
     assert spans_decades(np.array([1.0, 10.0])) is False  # more than a factor 10 is needed
     assert spans_decades(np.array([0.0, 100.0])) is False  # not all positive
     assert spans_decades(np.array([-1.0, 100.0])) is False
+
+
+def _gas_like(slope: float, rows: int = 200, noise: float = 0.005, seed: int = 1):
+    """y = slope·x with relative noise on x in [200, 500] (a gas law read along one column)."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(200, 500, (rows, 1))
+    return X, slope * X[:, 0] * (1 + noise * rng.normal(size=rows))
+
+
+@pytest.mark.parametrize("slope, near", [(8.314, sp.Rational(25, 3)), (1.3966, sp.Rational(7, 5))])
+def test_a_simple_value_the_data_rules_out_is_not_snapped(slope, near):
+    """0.23–0.27% off a simple fraction at 0.5% noise on 200 rows: the F-test refuses the snap
+    (it raises the refit MSE by ~20%), so the least-squares value stays, not the fraction."""
+    X, y = _gas_like(slope)
+    fitted = fit_formula(sp.Float(slope * 0.99) * x, [x], X, y)
+    least_squares = float(X[:, 0] @ y / (X[:, 0] @ X[:, 0]))
+    assert float(fitted.expr / x) == pytest.approx(least_squares, rel=5e-4)  # a float, or 4π/9 for 1.3966
+    assert near not in fitted.expr.atoms(sp.Rational)
+
+
+def test_a_simple_value_within_the_noise_is_snapped():
+    X, y = _gas_like(2.0)
+    assert fit_formula(sp.Float(1.97) * x, [x], X, y).expr == 2 * x
+
+
+def test_dropping_a_term_refits_what_was_snapped_beside_it():
+    """With an offset the slope 8.314 may snap to 25/3 (the offset absorbs the cost); the variant
+    without the offset must refit the slope, not keep the fraction the data then rules out."""
+    X, y = _gas_like(8.314)
+    fitted = fit_formula(sp.Float(8.3) * x + sp.Float(0.5), [x], X, y)
+    for variant in [fitted.expr, *fitted.steps]:
+        if variant.free_symbols and variant.is_Mul:  # c·x alone: its c must be the data's slope
+            c = float(variant.as_coeff_Mul()[0])
+            assert abs(c - 8.314) < 0.002 * 8.314, variant
