@@ -228,6 +228,7 @@ def loss_figure(curves: dict[str, list], live: dict[str, list] | None = None, of
         vsteps += [s + offset for s in live["val_step"]]
         val += live["val"]
     fig = go.Figure()
+    fmt = "~s" if min([*train, *val], default=0.0) >= 1 else ".3~g"
     mode = "lines+markers" if len(steps) <= 2 else "lines"  # one step is a point, not an empty chart
     fig.add_trace(go.Scatter(x=steps, y=train, mode=mode, name="train", line=dict(color=INK)))
     if val:
@@ -236,8 +237,9 @@ def loss_figure(curves: dict[str, list], live: dict[str, list] | None = None, of
         fig,
         320,
         xaxis_title="step",
-        # Every log tick in full (20000, 30000, …), not the bare digits 2, 3, … between decades.
-        yaxis=dict(type="log", title="RMSE (target units)", minorloglabels="complete", tickformat=".3~g"),
+        # Every log tick in full, not the bare digits 2, 3, … between decades: 20k, 30k for errors
+        # of 1 or more (SI prefixes), 0.02, 0.03 below (a "20m" would read as metres).
+        yaxis=dict(type="log", title="RMSE (target units)", minorloglabels="complete", tickformat=fmt),
         showlegend=True,
         legend=dict(orientation="h", y=1.12),
     )

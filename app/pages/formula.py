@@ -23,7 +23,7 @@ from app.trust import (
 )
 from app.ui import action, show_flash, studio
 from kan_core.errors import KanStudioError
-from kan_core.symbolic.export import name_latex, to_json, to_latex, to_python
+from kan_core.symbolic.export import name_latex, short_text, to_json, to_latex, to_python
 from kan_core.symbolic.uncertainty import METHOD, intervals, rounded
 
 s = studio()
@@ -168,7 +168,7 @@ pareto = pd.DataFrame(
         "validation MSE": table["val_loss"],
         "score": table["score"],
         "best": np.where(table["best"] & (problem is None), "★", ""),
-        "formula": table["equation"],
+        "formula": [short_text(e) for e in table["sympy"]],  # 4 digits; in full below
         "route": table["route"],
     }
 )

@@ -24,6 +24,7 @@ A_GRID_EXP = np.geomspace(0.02, 8.0, 24)
 COMPLEXITY_WEIGHT = 0.5  # one unit of complexity must buy ~3x less error (log10 0.5)
 GOOD_R2 = 0.99  # below this a fit is ranked mostly by R²
 POOR_WEIGHT = 0.1  # digits per unit of complexity among fits below GOOD_R2
+LINE_TOL = 1e-4  # a curve whose best straight line leaves less of its variance is a line
 MIN_SPAN = 0.5  # a curved function's argument must span at least this (radians for a sine)
 PERIODIC = ("sin", "cos")
 PEAKS = 3  # periodogram peaks tried as sine/cosine frequencies
@@ -165,6 +166,14 @@ def _usable(fn: library.Fn, lo: float, hi: float) -> bool:
     return fn.valid(lo, hi) and (fn.free != "ab" or hi - lo >= MIN_SPAN)
 
 
+def _straight(curve: np.ndarray, z: np.ndarray) -> bool:
+    """Whether a fitted curve is a straight line over the samples: its best line leaves under
+    `LINE_TOL` of its variance (an RMS bend under 1% of its spread)."""
+    with np.errstate(all="ignore"):
+        _, _, r2 = _project(z[None], curve)
+    return bool(np.isfinite(r2[0]) and 1.0 - r2[0] < LINE_TOL)
+
+
 def parsimony(r2: float, complexity: int) -> float:
     """Digits of accuracy (capped at 5) minus `COMPLEXITY_WEIGHT` per unit of complexity."""
     return min(-math.log10(max(1.0 - r2, 1e-5)), 5.0) - COMPLEXITY_WEIGHT * complexity
@@ -215,6 +224,11 @@ def fit_edge(
         a1, b1, c, d, r2 = _refine(fn, z, y, coarse[name]) if name in order[:refine_top] else coarse[name]
         if not math.isfinite(r2):
             continue
+        if name != "x" and "x" in coarse:
+            # A line in disguise (3162·√(0.1·x + 6247) − 249900), or a curve that fits no better
+            # than the line: the line, simpler, stands for it.
+            if r2 <= coarse["x"][4] or _straight(c * _eval(fn, a1 * z + b1) + d, z):
+                continue
         # Back to the edge's own units: a'·(x−m)/w + b' = a·x + b.
         a, b = a1 / w, b1 - a1 * m / w
         fits.append(EdgeFit(name, a, b, c, d, r2, fn.complexity, rank_score(r2, fn.complexity)))

@@ -55,6 +55,16 @@ def to_latex(expr: sp.Expr, symbols: list[sp.Symbol], names: list[str]) -> str:
     return sp.latex(expr, symbol_names=shown)
 
 
+def short_text(expr: sp.Expr, digits: int = 4) -> str:
+    """The formula as text with every float shown to `digits` significant digits, for tables
+    (display only: `to_sympy`, the JSON and the Python export keep full precision).
+
+    >>> short_text(sp.Float(8.31128450626) * sp.Symbol("T"))
+    '8.311*T'
+    """
+    return str(expr.xreplace({f: sp.Float(f, digits) for f in expr.atoms(sp.Float)}))
+
+
 def to_sympy(expr: sp.Expr) -> str:
     """A string `sympy.sympify` reads back (variables as their safe symbol names)."""
     return sp.sstr(expr, full_prec=True)

@@ -58,4 +58,6 @@ def test_pruned_hidden_nodes_are_not_drawn_and_input_groups_are_apart():
 def test_a_one_step_loss_chart_shows_a_point_and_log_ticks_in_full():
     fig = loss_figure({"step": [1], "train": [23000.0], "val_step": [1], "val": [25000.0]})
     assert all("markers" in t.mode for t in fig.data)  # one step: visible points, not an empty chart
-    assert fig.layout.yaxis.minorloglabels == "complete" and fig.layout.yaxis.tickformat == ".3~g"
+    assert fig.layout.yaxis.minorloglabels == "complete" and fig.layout.yaxis.tickformat == "~s"  # 20k, 30k
+    small = loss_figure({"step": [1, 2], "train": [0.5, 0.02], "val_step": [], "val": []})
+    assert small.layout.yaxis.tickformat == ".3~g"  # 0.02, not "20m"

@@ -10,6 +10,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from app import services, store
+from kan_core.symbolic.export import short_text
 
 from .conftest import APP, click, train
 
@@ -131,7 +132,7 @@ def test_reload_keeps_the_discover_result_and_a_damaged_one_is_one_line(at, tmp_
     studio = at.session_state["studio"]
     res = studio.run_discover(seconds=2)  # what the Discover button's worker returns
     shown = formula_page(at)  # this run saves the workspace
-    assert res.equations["equation"].tolist() == shown["tables"][-1]["formula"].tolist()
+    assert [short_text(e) for e in res.equations["sympy"]] == shown["tables"][-1]["formula"].tolist()
     again = reopen(key)
     assert any("its Discover result" in i.value for i in again.info)
     back = again.session_state["studio"].results["discover"]

@@ -3,19 +3,22 @@ import pytest
 import torch
 
 from kan_core import KAN, fit, library
-from kan_core.symbolic.edges import auto_snap, edge_fits, fit_edge, snap
+from kan_core.symbolic.edges import _straight, auto_snap, edge_fits, fit_edge, snap
 
 X = np.linspace(-1.0, 2.0, 101)
 
 
 def params_for(fn, rng):
-    """Random (a, b) with a·x+b inside the function's domain on X, and random c, d."""
+    """Random (a, b) with a·x+b inside the function's domain on X and a curve that is not a
+    straight line there (the line "x" stands for those), and random c, d."""
+    name = fn.name
     for _ in range(1000):
         a = rng.uniform(0.5, 2.0) * rng.choice([-1, 1]) if "a" in fn.free else float(rng.choice([-1, 1]))
         b = rng.uniform(-1, 1) if fn.free == "ab" else (rng.uniform(-6, 6) if fn.free == "b" else 0.0)
         arg = a * X + b
         clear = not fn.excludes_zero or np.abs(arg).min() > 0.3
-        if fn.valid(arg.min(), arg.max()) and clear and np.ptp(fn.torch(torch.tensor(arg)).numpy()) > 1e-3:
+        curve = fn.torch(torch.tensor(arg)).numpy() if fn.valid(arg.min(), arg.max()) else None
+        if curve is not None and clear and np.ptp(curve) > 1e-3 and (name == "x" or not _straight(curve, X)):
             return a, b, rng.uniform(0.5, 2.0), rng.uniform(-1, 1)
     raise AssertionError(fn.name)
 
@@ -32,6 +35,15 @@ def test_edge_fit_recovers_known_parameters(name):
     assert np.abs(pred - y).max() <= 1e-5 * (np.abs(y).max() + 1)
     if fn.free == "ab":  # a, b identifiable up to the function's own symmetries
         assert np.isclose(abs(own.a), abs(a), rtol=1e-4) or name in ("sin", "cos", "gaussian", "cosh")
+
+
+def test_no_line_in_disguise_is_suggested_for_a_straight_edge():
+    """y = 2x + 1 over [0, 100]: √, x^1.5, exp, sin and |·| with a far-off kink all fit it as
+    near-straight curves; only the line (and the constant, last) is suggested."""
+    x = np.linspace(0, 100, 101)
+    assert [f.fn for f in fit_edge(x, 2 * x + 1)] == ["x", "0"]
+    curved = [f.fn for f in fit_edge(x, 0.01 * x**2 + x)]  # a real bend: the curves stay
+    assert curved[0] == "x^2" and "x" in curved
 
 
 def test_a_clean_sine_beats_zero_and_x_squared_beats_x_fourth():

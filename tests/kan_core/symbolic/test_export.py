@@ -7,7 +7,15 @@ import pytest
 import sympy as sp
 
 from kan_core.discovery.pareto import Scorer
-from kan_core.symbolic.export import FORMAT, candidate_dict, fingerprint, to_json, to_latex, to_python
+from kan_core.symbolic.export import (
+    FORMAT,
+    candidate_dict,
+    fingerprint,
+    short_text,
+    to_json,
+    to_latex,
+    to_python,
+)
 from kan_core.symbolic.formula import safe_symbols
 
 
@@ -185,3 +193,10 @@ def test_fingerprint_is_the_sha256_of_the_float64_data():
     X2 = X.copy()
     X2[0, 0] = -X2[0, 0]
     assert fingerprint(X2, y) != fp
+
+
+def test_short_text_rounds_floats_for_tables_only():
+    T, n = sp.symbols("T n")
+    expr = sp.Float(8.2181870141653) * T ** sp.Float(1.00145236135291) * n + sp.Rational(1, 3)
+    assert short_text(expr) == "8.218*T**1.001*n + 1/3"  # exact constants stay exact
+    assert sp.sympify(short_text(expr)) != expr  # display only: the export keeps every digit
