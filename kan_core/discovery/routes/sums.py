@@ -15,6 +15,7 @@ searched, and for each choice the linear ones (amplitudes, offset) come from lea
 from __future__ import annotations
 
 import itertools
+import math
 import time
 
 import numpy as np
@@ -38,6 +39,8 @@ MAX_AMPLITUDE_RATIO = 100.0
 
 def _linear(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Least-squares coefficients of y on the columns of F (scaled for conditioning) and the RSS."""
+    if not np.isfinite(F).all():  # a trial exponent overflowed: LAPACK would fail (and print)
+        return np.full(F.shape[1], np.nan), math.inf
     scale = np.abs(F).max(0)
     scale[scale == 0] = 1.0
     coef, *_ = np.linalg.lstsq(F / scale, y, rcond=None)
@@ -67,9 +70,10 @@ def power_sums(x: np.ndarray, y: np.ndarray, symbol: sp.Symbol, deadline: float)
     def refine(start: tuple[float, ...]) -> tuple[float, ...]:
         def resid(e: np.ndarray) -> np.ndarray:
             F = np.column_stack([*(np.exp(v * logx) for v in e), ones])
-            coef, _ = _linear(F, y)
-            return y - F @ coef
+            coef, rss = _linear(F, y)
+            return y - F @ coef if math.isfinite(rss) else penalty
 
+        penalty = np.full_like(y, 1e10 * (float(np.abs(y).max()) + 1.0))
         with np.errstate(all="ignore"):
             fit = least_squares(resid, np.array(start), max_nfev=200)
         return tuple(fit.x) if np.isfinite(fit.cost) else start

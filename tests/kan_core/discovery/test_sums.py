@@ -9,7 +9,7 @@ import pytest
 import sympy as sp
 
 from kan_core import discover, read_table
-from kan_core.discovery.routes.sums import power_sums, sinusoids
+from kan_core.discovery.routes.sums import _linear, power_sums, sinusoids
 from kan_core.symbolic.formula import evaluate
 from tests.kan_core.discovery.laws import same_law
 
@@ -75,3 +75,14 @@ def test_a_polynomial_is_not_mimicked_by_slow_sinusoids():
             assert abs(float(term.args[0].as_coefficients_dict()[x])) * 2 >= 0.5, expr
     res = discover(pd.DataFrame({"x": xs, "y": ys - xs**5}), "y", seconds=8, seed=0)
     assert same_law(res.best.expr, -(x**5) + x**3 + x**2 + x)
+
+
+def test_a_power_sum_refit_whose_trial_exponent_overflows_fails_quietly(capfd):
+    """c/x on x in [0.02, 0.2] at 0.5% noise: the refit tried exponents that overflow float64;
+    LAPACK then printed 'DLASCL … illegal value' to the server log and the route died."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.02, 0.2, 160)
+    y = 8.314 / x * (1 + 0.005 * rng.normal(size=160))
+    found = power_sums(x, y, sp.Symbol("x", positive=True), time.perf_counter() + 10)
+    assert found and "DLASCL" not in capfd.readouterr().err
+    assert _linear(np.array([[np.inf, 1.0], [1.0, 1.0]]), np.ones(2))[1] == float("inf")
