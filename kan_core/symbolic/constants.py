@@ -88,21 +88,31 @@ class ConstantFit:
         self.deadline = math.inf  # refits stop here, keeping the best constants seen
 
     def reweight(self) -> None:
-        """Relative errors measured against the fitted values instead of the observed ones.
+        """Weights from the current fit's residuals: relative (1/|ŷ|) or absolute (1).
 
-        Weights 1/|y| correlate with additive noise (a row pushed low weighs more), which biases
-        the constants — an exponent of 1 came out 0.88 at 10% noise; 1/|ŷ| from the current fit
-        does not (one step of iteratively reweighted least squares; Carroll & Ruppert,
-        Transformation and Weighting in Regression, 1988, Sec. 2.2). Kept as it is when the fit
-        is not finite and positive on every row.
+        A positive target over decades starts with relative errors (weights 1/|y|). Those suit
+        multiplicative noise; under additive noise they weigh the smallest values, which are
+        the noisiest relative to themselves, most (an exponent of 3/4 came out 0.754 on 2,000
+        rows at 1% noise). The residuals tell which: the slope of log|r| on log|ŷ| is 1 for
+        multiplicative noise (and for round-off of an exact fit) and 0 for additive noise; under
+        1/2 the fit switches to absolute errors. Relative ones are then measured against ŷ, not
+        the noisy y, whose errors the weights 1/|y| would correlate with (Carroll & Ruppert,
+        Transformation and Weighting in Regression, 1988, Sec. 2.2).
         """
         if not self.relative:
             return
         with np.errstate(all="ignore"):
             pred = np.abs(np.broadcast_to(np.asarray(self.fn(*self.X.T, *self.values), float), self.y.shape))
-        if np.isfinite(pred).all() and (pred > 0).all():
+            r = np.abs(self.y - pred)
+        if not (np.isfinite(pred).all() and (pred > 0).all() and (r > 0).sum() > 10):
+            return
+        ok = r > 0
+        slope = np.polyfit(np.log(pred[ok]), np.log(r[ok]), 1)[0]
+        if slope < 0.5:
+            self.weight = np.ones_like(self.y)
+        else:
             self.weight = 1.0 / np.maximum(pred, 1e-3 * float(np.abs(self.y).max()))
-            self.scale = float(np.mean(((self.y - self.y.mean()) * self.weight) ** 2)) or 1.0
+        self.scale = float(np.mean(((self.y - self.y.mean()) * self.weight) ** 2)) or 1.0
 
     def residual(self, values: np.ndarray) -> np.ndarray:
         """Prediction minus target on the fitting rows (large where the formula is undefined)."""
