@@ -130,7 +130,9 @@ def _search(groups: Groups, p: Problem, budget: float, solve) -> Found:
     # |π| is π where π > 0 on every row (the nested search does not know its inputs' signs).
     plain = {sp.Abs(s): s for s, v in zip(inner, Pi) if (v[finite] > 0).all()}
     back = dict(zip(inner, groups.pis))
-    return [(groups.prefactor * _released(g).xreplace(plain).xreplace(back), None) for g in found[:MAX_MAPPED]]
+    return [
+        (groups.prefactor * _released(g).xreplace(plain).xreplace(back), None) for g in found[:MAX_MAPPED]
+    ]
 
 
 def _released(g: sp.Expr) -> sp.Expr:
