@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,9 +155,12 @@ class ConstantFit:
                 self.values = trial
         return self.mse()
 
-    def _try(self, snaps: dict[int, sp.Expr], best: float, rel_tol: float) -> tuple[float | None, sp.Expr]:
+    def _try(
+        self, snaps: dict[int, sp.Expr], best: float, rel_tol: Callable[[int], float]
+    ) -> tuple[float | None, sp.Expr]:
         """Fix these constants and refit the rest. Keeps the change when the error grows by at most
-        rel_tol (returning the new loss), else undoes it (None); also returns the tried formula."""
+        rel_tol(constants fixed in all) (returning the new loss), else undoes it (None); also
+        returns the tried formula."""
         saved_values, saved_exact = self.values.copy(), dict(self.exact)
         for k, value in snaps.items():
             self.values[k] = float(value)
@@ -164,7 +168,7 @@ class ConstantFit:
         loss, tried = self.refit(max_nfev=50), self.expr()
         # Snapping a formula down to a constant is never a find (the constant is a candidate of its
         # own): under relative errors, 0 can beat a formula that is poor where y is tiny.
-        if loss <= best * (1 + rel_tol) + 1e-12 * self.scale and tried.free_symbols:
+        if loss <= best * (1 + rel_tol(len(self.exact))) + 1e-12 * self.scale and tried.free_symbols:
             return loss, tried
         self.values, self.exact = saved_values, saved_exact
         return None, tried
@@ -184,38 +188,40 @@ class ConstantFit:
         self.values, self.exact = saved_values, saved_exact
         return out
 
-    def snap_tolerance(self) -> float:
-        """How much a snap may raise the refit MSE, relative to the lowest seen (≥ 0.1%).
+    def snap_tolerance(self, fixed: int = 1) -> float:
+        """How much `fixed` snapped constants in all may raise the refit MSE, relative to the
+        lowest seen (≥ 0.1%).
 
-        The stricter of two rules. An F-test of the snap as a nested model (one constant fixed,
-        the rest refit on the same rows): ΔRSS / (RSS / (n − p)) ~ F(1, n − p) when the simple
-        value is the truth, so a snap whose cost passes the 1% point is refused — 25/3 for a
-        gas constant of 8.314 at 0.5% noise on 200 rows costs ~20% and is refused, while 2 for
-        a slope of 2.0 costs ~1/n (Seber & Lee, Linear Regression Analysis, 2nd ed., Sec. 4.3).
-        And twice the relative scatter of a mean square over n rows, 2·√(2/n), the looser bound
-        that alone serves tiny tables (six rows: the F-test would accept a 500% rise).
+        The stricter of two rules. An F-test of the snaps as a nested model (those constants
+        fixed, the rest refit on the same rows): (ΔRSS / k) / (RSS / (n − p)) ~ F(k, n − p) when
+        the simple values are the truth, so snaps whose joint cost passes the 1% point are
+        refused — 25/3 for a gas constant of 8.314 at 0.5% noise on 200 rows costs ~20% and is
+        refused, while 2 for a slope of 2.0 costs ~1/n (Seber & Lee, Linear Regression Analysis,
+        2nd ed., Sec. 4.3). The cost is measured from the unsnapped fit, so k counts every
+        constant fixed so far: four true snaps cost χ²₄, which a one-constant bound refuses one
+        time in six. And twice the relative scatter of a mean square over n rows, 2·√(2/n), the
+        looser bound that alone serves tiny tables (six rows: the F-test would accept a 500% rise).
         """
         from scipy.stats import f as f_dist
 
-        n, p = len(self.y), len(self.values)
+        n, p, k = len(self.y), len(self.values), max(fixed, 1)
         scatter = 2 * math.sqrt(2 / max(n, 1))
         if n - p < 1:
             return max(SNAP_FLOOR, scatter)
-        f_test = float(f_dist.ppf(1 - SNAP_LEVEL, 1, n - p)) / (n - p)
+        f_test = k * float(f_dist.ppf(1 - SNAP_LEVEL, k, n - p)) / (n - p)
         return max(SNAP_FLOOR, min(scatter, f_test))
 
     def snap(self, rel_tol: float | None = None, deadline: float = math.inf) -> list[sp.Expr]:
         """Snap each constant to a nice value when the refit error does not get worse.
 
         "Worse" means more than rel_tol above the lowest error seen; by default `snap_tolerance`
-        (an F-test at the 1% level, at most 2·√(2/n)): on noisy data a snap that costs less than
-        the noise explains is kept (x**1.0017 → x), a simple value the data rules out is not
+        (an F-test at the 1% level of all the snaps so far, at most 2·√(2/n)): on noisy data a
+        snap that costs less than the noise explains is kept (x**1.0017 → x), a simple value the data rules out is not
         (8.314 stays 8.314, not 25/3), and on exact data a wrong snap raises the error by orders
         of magnitude. Returns the expression after every accepted snap (simpler variants for the
         Pareto front); stops at `deadline`.
         """
-        if rel_tol is None:
-            rel_tol = self.snap_tolerance()
+        tol = self.snap_tolerance if rel_tol is None else (lambda fixed: rel_tol)
         variants = []
         best = self.mse()
 
@@ -238,7 +244,7 @@ class ConstantFit:
         )
         for group in groups:
             if group and time.perf_counter() < deadline:
-                loss, _ = self._try(group, best, rel_tol)
+                loss, _ = self._try(group, best, tol)
                 if loss is not None:
                     best = min(best, loss)
                     variants.append(self.expr())
@@ -246,7 +252,7 @@ class ConstantFit:
             if time.perf_counter() > deadline:
                 break
             for cand in nice_values(float(self.values[k]), pi_forms=k not in self.exponents):
-                loss, tried = self._try({k: cand}, best, rel_tol)
+                loss, tried = self._try({k: cand}, best, tol)
                 if cand == 0 and loss is None:  # dropping a term is a simpler variant either way
                     variants.append(self._without(k))
                 elif loss is not None:

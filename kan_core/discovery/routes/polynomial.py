@@ -16,12 +16,17 @@ from collections.abc import Callable
 import numpy as np
 import sympy as sp
 
+from kan_core.discovery.noise import MIN_ROWS, neighbours, only_noise
 from kan_core.errors import ModelError
+from kan_core.symbolic.formula import evaluate
 
 MAX_TERMS = 12  # an inexact polynomial with more terms than this is not returned
 MAX_ROWS = 600  # the elimination solves |terms|² least-squares problems: rows cost time
 MAX_FITS = 1000  # least-squares fits one elimination may make (~10-20 ms each on 600 rows)
 TRANSFORMED_FITS = 200  # per transformed target (about 4 s of fits in all, two transforms)
+SIGN_SLACK = 0.01  # the share of rows of the other sign left out of the transformed fits
+ROWS_PER_TERM = 10  # rows per fitted monomial below which a noisy fit is not tested for noise
+NOISY_FIT = 0.05  # a transform whose full fit leaves more of T(y)'s variance is not tested for noise
 
 
 def _terms(d: int) -> list[tuple[int, ...]]:
@@ -131,30 +136,62 @@ def transformed_polynomials(
     which the plain polynomial route covers)."""
     from kan_core.discovery.routes.one_variable import target_transforms
 
+    # A distance or a bell curve with noise dips below zero on a few rows: T(y) = y², 1/y, log y
+    # are fitted on the rows of the sign of the rest (as the log routes do).
+    major = y > 0 if np.mean(y > 0) >= 0.5 else y < 0
+    if 0 < np.mean(~major) <= SIGN_SLACK:
+        X, y = X[major], y[major]
     step = max(1, len(y) // MAX_ROWS)
     Xs, ys = X[::step], y[::step]
     terms = _terms(X.shape[1])
     F = np.stack([np.prod(Xs ** np.array(t), axis=1) for t in terms], 1)
     A = np.hstack([F / np.abs(F).max(0), np.ones((len(ys), 1))])
+    # The noise test needs rows to spare: a full fit of many monomials to a small table leaves
+    # residuals that look like noise whatever the law (log P a cubic in n, T, V on 160 rows).
+    nn = neighbours(Xs) if len(ys) >= max(MIN_ROWS, ROWS_PER_TERM * A.shape[1]) else None
     ranked = []
     for name, forward, inverse in target_transforms(ys)[1:]:
         with np.errstate(all="ignore"):
             t = forward(ys)
         if not np.isfinite(t).all() or np.ptp(t) == 0:
             continue
-        r = t - A @ np.linalg.lstsq(A, t, rcond=None)[0]
-        ranked.append((float(r @ r) / float(np.sum((t - t.mean()) ** 2)), name, forward, inverse))
+        fitted = A @ np.linalg.lstsq(A, t, rcond=None)[0]
+        r = t - fitted
+        rel = float(r @ r) / float(np.sum((t - t.mean()) ** 2))
+        noise = False
+        if nn is not None and 1e-5 < rel <= NOISY_FIT:  # noisy data: the fit read back as y …
+            e = sp.Symbol("e")
+            with np.errstate(all="ignore"):
+                back = evaluate(inverse(e), [e], fitted[:, None])
+            ok = np.isfinite(back)  # (a fitted y² may dip below 0 where the distance is ~0)
+            if ok.mean() >= 1 - SIGN_SLACK:  # … leaves residuals with no structure in x
+                noise = only_noise(np.where(ok, ys - back, 0.0), nn)[0]
+        ranked.append((rel if rel <= 1e-5 or noise else math.inf, name, forward, inverse))
     ranked.sort(key=lambda item: item[:2])
     out = []
-    # Only transforms under which y is nearly a polynomial (relative error ≤ 1e-5: a polynomial in
-    # disguise, with noise of a few tenths of a percent) are worth the elimination; otherwise the
-    # route costs one least-squares fit per transform. Each elimination gets TRANSFORMED_FITS fits.
-    for _, _, forward, inverse in [r for r in ranked if r[0] <= 1e-5][:top]:
+    # Only transforms under which y is a polynomial in disguise are worth the elimination: the fit
+    # of every monomial to T(y) is exact (relative error ≤ 1e-5) or, read back as y, leaves
+    # residuals with no structure in x (`only_noise`: noisy data); otherwise the route costs one
+    # least-squares fit per transform. Each elimination gets TRANSFORMED_FITS fits.
+    for _, _, forward, inverse in [r for r in ranked if math.isfinite(r[0])][:top]:
         if time.perf_counter() > deadline:
             break
         with np.errstate(all="ignore"):
-            out.append(inverse(sparse_polynomial(X, forward(y), symbols, deadline, TRANSFORMED_FITS)))
+            poly = sparse_polynomial(X, forward(y), symbols, deadline, TRANSFORMED_FITS)
+            out.append(inverse(_defined(poly, inverse, symbols, X)))
     return out
+
+
+def _defined(poly: sp.Expr, inverse: Callable[[sp.Expr], sp.Expr], symbols: list, X: np.ndarray) -> sp.Expr:
+    """`poly` raised by a constant where T⁻¹(poly) is undefined on some rows (a fitted squared
+    distance a hair below 0 where two points meet, on rows the fit did not see): the refit that
+    follows gets no gradient from an undefined row, so it must start where the formula is defined."""
+    e = sp.Symbol("e")
+    with np.errstate(all="ignore"):
+        values = evaluate(poly, symbols, X)
+        if np.isfinite(evaluate(inverse(e), [e], values[:, None])).all() or not np.isfinite(values).all():
+            return poly
+    return poly + sp.Float(max(-float(values.min()), 0.0) * (1 + 1e-6) + 1e-12 * float(np.abs(values).max()))
 
 
 def in_differences(poly: sp.Expr, symbols: list[sp.Symbol], rel_tol: float = 1e-7) -> sp.Expr:

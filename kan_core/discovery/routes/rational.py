@@ -19,6 +19,7 @@ from kan_core.discovery.routes.polynomial import MAX_TERMS, eliminate, in_differ
 from kan_core.errors import ModelError
 
 MAX_ROWS = 1000
+SK_STEPS = 6  # reweighting passes before the elimination (each one SVD); one more per subset
 ELIMINATION_FITS = 300  # SVD fits the elimination may make (~10-20 ms each): a count, not seconds
 
 
@@ -48,11 +49,20 @@ def sparse_rational(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], dead
     X, y = X[::step], y[::step]
     terms = _monomials(X.shape[1], 2)
     M = np.stack([np.prod(X ** np.array(t), axis=1) for t in terms], 1)
-    A = np.hstack([M, -y[:, None] * M])
-    norms = np.linalg.norm(A, axis=0)
+    raw = np.hstack([M, -y[:, None] * M])
+    norms = np.linalg.norm(raw, axis=0)
     norms[norms == 0] = 1.0
-    A = A / norms
+    A = raw / norms
     n_p = len(terms)
+    # y·Q − P weighs each row by |Q|: on noisy y the fit chases the rows where Q is large, far
+    # from the least squares of y − P/Q. Sanathanan–Koerner iterations reweigh the rows by the
+    # last Q (IEEE Trans. Autom. Control 8, 1963, 56–58): (y·Q − P)/|Q_prev| ≈ y − P/Q.
+    for _ in range(SK_STEPS):
+        c_all = _solve(A, list(range(A.shape[1])))
+        den = np.abs(M @ (c_all[n_p:] / norms[n_p:]))
+        if not np.isfinite(den).all() or den.min() <= 1e-6 * den.max():
+            break
+        A = raw / norms / (den / np.median(den))[:, None]
 
     def error(cols: list[int]) -> tuple[float, np.ndarray]:
         """MSE of P/Q with only these columns (∞ when Q is empty or comes near zero), and c."""
@@ -60,6 +70,11 @@ def sparse_rational(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], dead
         c[cols] = _solve(A, cols)
         den = M @ (c[n_p:] / norms[n_p:])
         if not any(k >= n_p for k in cols) or np.min(np.abs(den)) <= 1e-9 * np.abs(den).max():
+            return math.inf, c
+        # One more reweighting by this subset's own Q (its P/Q differs from the full fit's).
+        c[cols] = _solve(raw / norms / (np.abs(den) / np.median(np.abs(den)))[:, None], cols)
+        den = M @ (c[n_p:] / norms[n_p:])
+        if np.min(np.abs(den)) <= 1e-9 * np.abs(den).max():
             return math.inf, c
         with np.errstate(all="ignore"):
             r = y - (M @ (c[:n_p] / norms[:n_p])) / den
@@ -84,7 +99,15 @@ def sparse_rational(X: np.ndarray, y: np.ndarray, symbols: list[sp.Symbol], dead
     lead = max((k for k in keep if k >= n_p), key=lambda k: (sum(terms[k - n_p]), abs(c[k])))
     c = c / c[lead]
     num = sp.Add(*[sp.Float(c[k]) * _term(terms[k], symbols) for k in keep if k < n_p])
-    den = sp.Add(*[sp.Float(c[k]) * _term(terms[k - n_p], symbols) for k in keep if k >= n_p])
+    # The lead term's 1 is exact: as a float it would be a free scale of P and Q alike, along
+    # which the constants' refit drifts (0.00016·S·V/(0.00016·K + 0.00016·S)) and nothing snaps.
+    den = sp.Add(
+        *[
+            (sp.Integer(1) if k == lead else sp.Float(c[k])) * _term(terms[k - n_p], symbols)
+            for k in keep
+            if k >= n_p
+        ]
+    )
     return sp.Mul(in_differences(num, symbols), sp.Pow(in_differences(den, symbols), -1))
 
 

@@ -37,3 +37,25 @@ def test_discover_writes_a_ratio_of_sums_exactly():
     df["y"] = 2 * df.a * df.b / (df.a + df.b)
     res = discover(df, "y", seconds=10, seed=0)
     assert same_law(res.best.expr, 2 * a * b / (a + b))  # the single-index route may get there first
+
+
+@pytest.mark.parametrize(
+    "law, kind",
+    [
+        (a * b / (1 + a * b), "a saturating product (adsorption-like)"),
+        (3 * a * b / (a + b), "a harmonic-mean-like ratio"),
+        (a**2 / (b**2 + a**2), "a cooperative binding curve"),
+    ],
+)
+def test_ratios_of_sums_at_1_percent_noise(law, kind):
+    """y·Q − P weighs rows by |Q|: on noisy y the homogeneous fit left R² 0.79 with every term;
+    reweighted by the last Q (Sanathanan–Koerner) the law comes out, and the refit snaps it.
+    Not yet: inputs over a narrow range (0.5 to 3, monomials nearly collinear) or a third, unused
+    column: the full fit then finds spurious poles at this noise."""
+    rng = np.random.default_rng(3)
+    X = rng.uniform(0.1, 5, (4000, 2))
+    truth = sp.lambdify([a, b], law, "numpy")(*X.T)
+    df = pd.DataFrame(X, columns=["a", "b"])
+    df["y"] = truth + 0.01 * np.sqrt(np.mean(truth**2)) * rng.normal(size=len(truth))
+    res = discover(df, "y", seconds=10, seed=0, routes=["rational"])
+    assert same_law(res.best.expr, law), (kind, res.best.expr)
