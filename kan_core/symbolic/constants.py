@@ -217,9 +217,9 @@ class ConstantFit:
         "Worse" means more than rel_tol above the lowest error seen; by default `snap_tolerance`
         (an F-test at the 1% level of all the snaps so far, at most 2·√(2/n)): on noisy data a
         snap that costs less than the noise explains is kept (x**1.0017 → x), a simple value the
-        data rules out is not (8.314 stays 8.314, not 25/3), and on exact data a wrong snap raises the error by orders
-        of magnitude. Returns the expression after every accepted snap (simpler variants for the
-        Pareto front); stops at `deadline`.
+        data rules out is not (8.314 stays 8.314, not 25/3), and on exact data a wrong snap
+        raises the error by orders of magnitude. Returns the expression after every accepted
+        snap (simpler variants for the Pareto front); stops at `deadline`.
         """
         tol = self.snap_tolerance if rel_tol is None else (lambda fixed: rel_tol)
         variants = []
