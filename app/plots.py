@@ -82,8 +82,8 @@ def network_figure(
     for b in edge_boxes(model):
         li, i, j = b["edge"]
         layer = model.layers[li]
-        if layer.mask[i, j] == 0:
-            continue
+        if layer.mask[i, j] == 0 or _dead(model, li, i) or _dead(model, li + 1, _node(model, li + 1, j)):
+            continue  # pruned, or touching a node no longer part of the network (nothing in or out)
         f = int(layer.sym[i, j])
         state = library.NAMES[f] if f >= 0 else "spline"
         s = float(scores[li][i, j])
@@ -171,7 +171,7 @@ def _nodes(fig: go.Figure, model: KAN, names: list[str], target: str) -> None:
     xs, ys, text, pos = [], [], [], []
     for p, n in enumerate(model.widths):
         for k, x in enumerate(_row(n)):
-            if 0 < p < len(model.widths) - 1 and not _alive(model, p, k):
+            if _dead(model, p, k):
                 continue  # every edge into or out of it pruned: not part of the network any more
             xs.append(x), ys.append(p)
             text.append(names[k] if p == 0 else target if p == len(model.widths) - 1 else "")
@@ -204,6 +204,18 @@ def _alive(model: KAN, p: int, k: int) -> bool:
     ins = [k] if k < sums else [sums + 2 * (k - sums), sums + 2 * (k - sums) + 1]
     in_ok = all(bool((model.layers[p - 1].mask[:, c] > 0).any()) for c in ins)
     return out_ok and in_ok
+
+
+def _node(model: KAN, p: int, j: int) -> int:
+    """The node of node layer p that the previous layer's output j feeds (a multiplication node
+    takes two outputs)."""
+    sums = model.widths[p] - model.mult[p]
+    return j if j < sums else sums + (j - sums) // 2
+
+
+def _dead(model: KAN, p: int, k: int) -> bool:
+    """A hidden node (not an input or the output) that is not `_alive`."""
+    return 0 < p < len(model.widths) - 1 and not _alive(model, p, k)
 
 
 def edge_from_points(points: list[dict]) -> tuple[int, int, int] | None:

@@ -47,8 +47,18 @@ class TrainSettings:
 
     def widths(self, n_in: int) -> list:
         """[n_in, *hidden, 1]; a hidden entry [s, m] is a layer of s sums and m multiplication
-        nodes (KAN 2.0, arXiv:2408.10205). A ConfigError names what is wrong with the text."""
-        return [n_in, *parse_hidden(self.hidden), 1]
+        nodes (KAN 2.0, arXiv:2408.10205). Text that spells the whole network — three or more
+        entries, the first the number of inputs, the last 1 (`3, [2, 1], 1` for 3 inputs) — is
+        read as such, not as hidden layers of 3 and 1 nodes. A ConfigError names what is wrong."""
+        hidden = parse_hidden(self.hidden)
+        if self.whole_network(n_in):
+            hidden = hidden[1:-1]
+        return [n_in, *hidden, 1]
+
+    def whole_network(self, n_in: int) -> bool:
+        """Whether the Hidden widths text spells the whole network (see `widths`)."""
+        hidden = parse_hidden(self.hidden)
+        return len(hidden) >= 3 and hidden[0] == n_in and hidden[-1] == 1
 
     def validate(self) -> None:
         """Raise ConfigError for out-of-range values (the widgets already bound them)."""

@@ -90,8 +90,9 @@ st.query_params.update(settings.to_query())  # share a setup as a link (the work
 try:
     widths = settings.widths(len(ds.features))
     space = " in log space (log|y| against log x)" if settings.log_space else ""
+    whole = " (read as the whole network: inputs and output included)"
     st.caption(
-        f"Network {widths}{space}: {md(ds.target)} from {md(', '.join(ds.features))}; {len(ds.y):,} rows"
+        f"Network {widths}{whole if settings.whole_network(len(ds.features)) else ''}{space}: {md(ds.target)} from {md(', '.join(ds.features))}; {len(ds.y):,} rows"
         + (" (tiny data: no validation split)" if ds.small else ", 20% held out for validation")
     )
 except Exception as err:  # a bad hidden-width text: explain, keep the page usable

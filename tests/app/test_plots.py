@@ -49,6 +49,8 @@ def test_pruned_hidden_nodes_are_not_drawn_and_input_groups_are_apart():
     fig = network_figure(model, X, ["a", "b", "c"], "y")
     nodes = [t for t in fig.data if t.mode == "markers+text"][0]
     assert len(nodes.x) == 3 + 3 + 1  # 4 hidden nodes, one of them dead
+    clickable = {tuple(c) for t in fig.data if t.customdata is not None for c in t.customdata}
+    assert (1, 2, 0) not in clickable and (1, 1, 0) in clickable  # nor its edge out, still in the mask
     boxes = [b for b in edge_boxes(model) if b["edge"][0] == 0]
     by_input = [sorted(b["cx"] for b in boxes if b["edge"][1] == i) for i in range(3)]
     step = by_input[0][1] - by_input[0][0]

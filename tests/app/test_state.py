@@ -120,6 +120,16 @@ def test_settings_from_a_link_ignore_bad_values():
     assert TrainSettings(hidden="").widths(2) == [2, 1]
 
 
+def test_hidden_widths_that_spell_the_whole_network_are_read_as_such():
+    """`3, [2, 1], 1` for three inputs is the network the help text shows, not hidden layers of
+    3, [2, 1] and 1 nodes ([3, 3, [2, 1], 1, 1] was built silently)."""
+    whole = TrainSettings(hidden="3, [2, 1], 1")
+    assert whole.widths(3) == [3, [2, 1], 1] and whole.whole_network(3)
+    assert TrainSettings(hidden="3, 5, 1").widths(3) == [3, 5, 1]
+    assert TrainSettings(hidden="3, [2, 1], 1").widths(4) == [4, 3, [2, 1], 1, 1]  # 4 inputs: hidden
+    assert TrainSettings(hidden="3, 1").widths(3) == [3, 3, 1, 1]  # two entries: hidden widths
+
+
 def test_wide_and_long_tables_load_with_a_choice_made_for_the_user():
     rng = np.random.default_rng(0)
     wide = pd.DataFrame(rng.normal(size=(50, 120)), columns=[f"c{k}" for k in range(120)])
