@@ -91,8 +91,9 @@ try:
     widths = settings.widths(len(ds.features))
     space = " in log space (log|y| against log x)" if settings.log_space else ""
     whole = " (read as the whole network: inputs and output included)"
+    whole = whole if settings.whole_network(len(ds.features)) else ""
     st.caption(
-        f"Network {widths}{whole if settings.whole_network(len(ds.features)) else ''}{space}: {md(ds.target)} from {md(', '.join(ds.features))}; {len(ds.y):,} rows"
+        f"Network {widths}{whole}{space}: {md(ds.target)} from {md(', '.join(ds.features))}; {len(ds.y):,} rows"
         + (" (tiny data: no validation split)" if ds.small else ", 20% held out for validation")
     )
 except Exception as err:  # a bad hidden-width text: explain, keep the page usable
