@@ -93,7 +93,8 @@ try:
     whole = " (read as the whole network: inputs and output included)"
     whole = whole if settings.whole_network(len(ds.features)) else ""
     st.caption(
-        f"Network {widths}{whole}{space}: {md(ds.target)} from {md(', '.join(ds.features))}; {len(ds.y):,} rows"
+        f"Network {widths}{whole}{space}: {md(ds.target)} from {md(', '.join(ds.features))}; "
+        f"{len(ds.y):,} rows"
         + (" (tiny data: no validation split)" if ds.small else ", 20% held out for validation")
     )
 except Exception as err:  # a bad hidden-width text: explain, keep the page usable
