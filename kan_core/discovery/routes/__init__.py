@@ -15,7 +15,7 @@ from kan_core.discovery.routes.one_variable import one_variable
 from kan_core.discovery.routes.polynomial import sparse_polynomial, transformed_polynomials
 from kan_core.discovery.routes.rational import sparse_rational
 from kan_core.discovery.routes.separable import MAX_INPUTS as MAX_FACTOR_INPUTS
-from kan_core.discovery.routes.separable import factor_route
+from kan_core.discovery.routes.separable import INDEX_MAX_INPUTS, factor_route, index_on_y_route
 from kan_core.discovery.routes.single_index import index_route
 from kan_core.discovery.routes.sums import power_sums, sinusoids
 
@@ -99,6 +99,8 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
     # A screen of milliseconds when it does not apply.
     if 1 < d <= MAX_FACTOR_INPUTS:  # M(x)·g(xⱼ) on y itself: an amplitude times a damped oscillation
         direct.append(("monomial × g(input)", factor_route))
+    if 1 < d <= INDEX_MAX_INPUTS:  # g(xⱼ·M(x)) on y: a phase t/√L, an oscillation's frequency set by others
+        direct.append(("g(input × monomial)", index_on_y_route))
     if logs and d <= settings.max_rational_inputs:  # C·Πxᵢ^aᵢ·e^(b·m(x)): attenuation, decay, Arrhenius
         direct.append(("log-linear", _log_linear))
     if logs:  # positive data: products of powers

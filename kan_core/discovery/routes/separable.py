@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -31,11 +33,13 @@ from kan_core.symbolic.formula import evaluate
 
 MAX_ROWS = 1000  # the spline screens; g is then fit on every row
 MAX_INPUTS = 4  # fits grow as d²: 4 inputs cost about 1,300 spline fits
+INDEX_MAX_INPUTS = 3  # the index's fits cost a QR each (~1 ms): 3 inputs, about 700 of them
 EXPONENTS = np.arange(-18, 19) / 6  # M's exponents: sixths in [−3, 3]
 SWEEPS = 3  # coordinate-descent passes over M's exponents
 SEPARABLE = 2e-2  # 1 − R² of r on a spline in xⱼ below which g is searched
 GAIN = 0.1  # ... and at most this share of the 1 − R² without the factor (M must matter)
 FIT_SECONDS = 1e-4  # work seconds of one fit (a projection: ~20 µs on 1,000 rows)
+INDEX_FIT_SECONDS = 2e-3  # one fit of y on a spline in a new index u (a QR of 1,000 × 43)
 
 
 def _spline_loss(Q: np.ndarray, r: np.ndarray) -> float:
@@ -64,6 +68,36 @@ def factor_exponents(x: np.ndarray, logs: np.ndarray, y: np.ndarray) -> tuple[np
         with np.errstate(all="ignore"):
             return _spline_loss(Q, y / np.exp(logs @ exps))
 
+    a, best, base = _descend(loss, a)
+    return a, best, base, fits[0]
+
+
+def index_exponents(x: np.ndarray, logs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float, int]:
+    """(exponents a, 1 − R² with them, 1 − R² with a = 0, fits made) for y ≈ g(x·exp(logs @ a)).
+
+    The index u = xⱼ·Π xᵢ^aᵢ replaces the shape input (a pendulum's phase t/√L, a wave's k·x
+    at a given k): y is a function of u alone only for the right exponents. Each trial fits y on
+    a cubic spline in u with enough knots for several oscillations (one QR per trial).
+    """
+    intervals = int(min(40, max(8, len(y) // 6)))
+    a = np.zeros(logs.shape[1])
+    fits = [0]
+
+    def loss(exps: np.ndarray) -> float:
+        fits[0] += 1
+        with np.errstate(all="ignore"):
+            u = x * np.exp(logs @ exps)
+        if not np.isfinite(u).all() or np.ptp(u) == 0:
+            return math.inf
+        return _spline_loss(np.linalg.qr(_design(u, intervals))[0], y)
+
+    a, best, base = _descend(loss, a)
+    return a, best, base, fits[0]
+
+
+def _descend(loss, a: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """Coordinate descent of `loss` over a grid of sixths (`EXPONENTS`), `SWEEPS` passes at most:
+    (exponents, loss with them, loss at the start)."""
     base = best = loss(a)
     for _ in range(SWEEPS):
         moved = False
@@ -75,7 +109,7 @@ def factor_exponents(x: np.ndarray, logs: np.ndarray, y: np.ndarray) -> tuple[np
                     best, a, moved = value, trial.copy(), True
         if not moved:
             break
-    return a, best, base, fits[0]
+    return a, best, base
 
 
 def factor_route(p: Problem) -> Found:
@@ -83,6 +117,48 @@ def factor_route(p: Problem) -> Found:
 
     Raises ModelError when no input separates (no factor explains the other inputs' effect).
     """
+    return _search(p, INDEX_FACTOR)
+
+
+def index_on_y_route(p: Problem) -> Found:
+    """The best y = g(xⱼ·M(x₋ⱼ)) (up to two): one input scaled by a product of powers of the
+    others, a phase ω(L)·t = t/√L or a similarity variable; g by `p.solve_1d` as above.
+
+    Raises ModelError when no such index explains y.
+    """
+    return _search(p, INDEX_ON_Y)
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How one separable shape screens its exponents, frames g's problem and composes back."""
+
+    exponents: Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, float, float, int]]
+    fit_seconds: float  # work seconds of one screening fit
+    frame: Callable[
+        [np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]
+    ]  # (xⱼ, M, y) → (u, r)
+    compose: Callable[[sp.Expr, sp.Expr, sp.Expr], sp.Expr]  # (xⱼ, M, g(u)) → formula
+    fails: str
+
+
+INDEX_FACTOR = _Shape(
+    factor_exponents,
+    FIT_SECONDS,
+    lambda x, m, y: (x, y / m),
+    lambda x, m, g: m * g.xreplace({s: x for s in g.free_symbols}),
+    "no input separates as y = (product of powers of the others) · g(input)",
+)
+INDEX_ON_Y = _Shape(
+    index_exponents,
+    INDEX_FIT_SECONDS,
+    lambda x, m, y: (x * m, y),
+    lambda x, m, g: g.xreplace({s: x * m for s in g.free_symbols}),
+    "y is no function of one input times a product of powers of the others",
+)
+
+
+def _search(p: Problem, shape: _Shape) -> Found:
     X, y, symbols = p.X, p.y, p.symbols
     work = p.account()
     step = max(1, len(y) // MAX_ROWS)
@@ -93,23 +169,21 @@ def factor_route(p: Problem) -> Found:
         others = [i for i in range(d) if i != j]
         if not others or not (Xs[:, others] > 0).all() or work.late():
             continue
-        a, loss, base, fits = factor_exponents(Xs[:, j], np.log(Xs[:, others]), ys)
-        work.charge(fits * FIT_SECONDS)
+        a, loss, base, fits = shape.exponents(Xs[:, j], np.log(Xs[:, others]), ys)
+        work.charge(fits * shape.fit_seconds)
         if loss < SEPARABLE and loss < GAIN * base and np.any(a != 0):
             splits.append((loss, j, others, a))
     if not splits:
-        raise ModelError("no input separates as y = (product of powers of the others) · g(input)")
+        raise ModelError(shape.fails)
     tiny = 1e-10 * float(np.var(y))
     out: list[tuple[float, str, sp.Expr]] = []
     for _, j, others, a in sorted(splits, key=lambda t: t[0])[:2]:
         if p.solve_1d is None or work.left() < 0.5 or work.late():
             break
         exps = [Fraction(round(6 * v), 6) for v in a]
-        r = y / np.exp(np.log(X[:, others]) @ a)
-        g = p.solve_1d(pd.DataFrame({"u": X[:, j], "r": r}), 0.9 * work.left())
-        expr = _power([symbols[i] for i in others], exps) * g.xreplace(
-            {s: symbols[j] for s in g.free_symbols}
-        )
+        u, r = shape.frame(X[:, j], np.exp(np.log(X[:, others]) @ a), y)
+        g = p.solve_1d(pd.DataFrame({"u": u, "r": r}), 0.9 * work.left())
+        expr = shape.compose(symbols[j], _power([symbols[i] for i in others], exps), g)
         with np.errstate(all="ignore"):
             mse = float(np.mean((evaluate(expr, symbols, X) - y) ** 2))
         out.append((mse if math.isfinite(mse) else math.inf, str(expr), expr))

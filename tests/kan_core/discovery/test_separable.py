@@ -7,7 +7,7 @@ import sympy as sp
 
 from kan_core import discover
 from kan_core.discovery.routes import OSCILLATING, crossings
-from kan_core.discovery.routes.separable import factor_exponents
+from kan_core.discovery.routes.separable import factor_exponents, index_exponents
 from tests.kan_core.discovery.laws import plain
 
 
@@ -37,3 +37,19 @@ def test_an_amplitude_times_a_damped_oscillation_is_recovered():
 def test_oscillating_data_counts_many_crossings_and_polynomials_few():
     x = np.linspace(-1, 1, 400)
     assert crossings(x, np.sin(12 * x)) >= OSCILLATING > crossings(x, x**6 - x**4 + x)
+
+
+def test_an_oscillation_whose_frequency_is_set_by_other_inputs_is_recovered():
+    """A mass on a spring released from rest: x = 0.3·cos(t·√(k/m)), several periods in range.
+    In log space the singular log|cos| defeats the single-index spline; on y itself, y is a
+    function of u = t·k^(1/2)·m^(−1/2) alone only for those exponents (`index_exponents`)."""
+    rng = np.random.default_rng(6)
+    t, k, m = rng.uniform(0, 6, 600), rng.uniform(1, 4, 600), rng.uniform(0.5, 2, 600)
+    y = 0.3 * np.cos(t * np.sqrt(k / m))
+    a, loss, base, _ = index_exponents(t, np.log(np.column_stack([k, m])), y)
+    np.testing.assert_allclose(a, [0.5, -0.5])
+    assert loss < 1e-6 and base > 0.1
+    df = pd.DataFrame({"t": t, "k": k, "m": m, "x": y})
+    res = discover(df, "x", seconds=20, seed=0, routes=["g(input × monomial)"])
+    T, K, M = sp.symbols("t k m")
+    assert sp.simplify(plain(res.best.expr) - 0.3 * sp.cos(T * sp.sqrt(K) / sp.sqrt(M))) == 0, res.best.expr
