@@ -14,8 +14,8 @@ from kan_core.discovery.routes.log_linear import log_linear
 from kan_core.discovery.routes.one_variable import one_variable
 from kan_core.discovery.routes.polynomial import sparse_polynomial, transformed_polynomials
 from kan_core.discovery.routes.rational import sparse_rational
-from kan_core.discovery.routes.separable import MAX_INPUTS as MAX_FACTOR_INPUTS
 from kan_core.discovery.routes.separable import INDEX_MAX_INPUTS, factor_route, index_on_y_route
+from kan_core.discovery.routes.separable import MAX_INPUTS as MAX_FACTOR_INPUTS
 from kan_core.discovery.routes.single_index import index_route
 from kan_core.discovery.routes.sums import power_sums, sinusoids
 
