@@ -33,6 +33,7 @@ from kan_core.symbolic.formula import evaluate
 
 MAX_ROWS = 1000  # the spline screens; g is then fit on every row
 MAX_INPUTS = 4  # fits grow as d²: 4 inputs cost about 1,300 spline fits
+KEEP_QUANTILE = 0.5  # g of y/M is searched on the rows with M above this quantile
 INDEX_MAX_INPUTS = 3  # the index's fits cost a QR each (~1 ms): 3 inputs, about 700 of them
 EXPONENTS = np.arange(-18, 19) / 6  # M's exponents: sixths in [−3, 3]
 SWEEPS = 3  # coordinate-descent passes over M's exponents
@@ -140,6 +141,7 @@ class _Shape:
     ]  # (xⱼ, M, y) → (u, r)
     compose: Callable[[sp.Expr, sp.Expr, sp.Expr], sp.Expr]  # (xⱼ, M, g(u)) → formula
     fails: str
+    rescales: bool  # g's target is y/M (its noise scaled by 1/M row by row)
 
 
 INDEX_FACTOR = _Shape(
@@ -148,6 +150,7 @@ INDEX_FACTOR = _Shape(
     lambda x, m, y: (x, y / m),
     lambda x, m, g: m * g.xreplace({s: x for s in g.free_symbols}),
     "no input separates as y = (product of powers of the others) · g(input)",
+    True,
 )
 INDEX_ON_Y = _Shape(
     index_exponents,
@@ -155,6 +158,7 @@ INDEX_ON_Y = _Shape(
     lambda x, m, y: (x * m, y),
     lambda x, m, g: g.xreplace({s: x * m for s in g.free_symbols}),
     "y is no function of one input times a product of powers of the others",
+    False,
 )
 
 
@@ -181,8 +185,12 @@ def _search(p: Problem, shape: _Shape) -> Found:
         if p.solve_1d is None or work.left() < 0.5 or work.late():
             break
         exps = [Fraction(round(6 * v), 6) for v in a]
-        u, r = shape.frame(X[:, j], np.exp(np.log(X[:, others]) @ a), y)
-        g = p.solve_1d(pd.DataFrame({"u": u, "r": r}), 0.9 * work.left())
+        m = np.exp(np.log(X[:, others]) @ a)
+        u, r = shape.frame(X[:, j], m, y)
+        # r = y/M carries y's noise over M: g is searched on the rows where M is largest (as the
+        # π route does); the route's refit then weighs every row alike.
+        rows = m >= np.quantile(m, KEEP_QUANTILE) if shape.rescales else slice(None)
+        g = p.solve_1d(pd.DataFrame({"u": u[rows], "r": r[rows]}), 0.9 * work.left())
         expr = shape.compose(symbols[j], _power([symbols[i] for i in others], exps), g)
         with np.errstate(all="ignore"):
             mse = float(np.mean((evaluate(expr, symbols, X) - y) ** 2))

@@ -53,3 +53,15 @@ def test_an_oscillation_whose_frequency_is_set_by_other_inputs_is_recovered():
     res = discover(df, "x", seconds=20, seed=0, routes=["g(input × monomial)"])
     T, K, M = sp.symbols("t k m")
     assert sp.simplify(plain(res.best.expr) - 0.3 * sp.cos(T * sp.sqrt(K) / sp.sqrt(M))) == 0, res.best.expr
+
+
+def test_a_dense_noisy_monotone_curve_is_not_an_oscillation():
+    """3x^1.5 + 1 on 8,000 rows at 1% noise crossed its median dozens of times over 5-row runs
+    (the rows near the crossing point), so the sinusoid route went first and won with a sine in
+    disguise; runs of n/200 rows count one crossing, and a real oscillation keeps its count."""
+    rng = np.random.default_rng(7)
+    x = rng.uniform(0, 10, 8000)
+    y = 3 * x**1.5 + 1
+    assert crossings(x, y + 0.01 * np.sqrt(np.mean(y**2)) * rng.normal(size=len(x))) < OSCILLATING
+    wave = np.sin(3 * x)  # 4.8 periods: 9 zeros in range
+    assert 9 <= crossings(x, wave + 0.01 * rng.normal(size=len(x))) <= 10
