@@ -17,6 +17,7 @@ import sympy as sp
 from kan_core import units as U
 from kan_core.discovery.dimensional import INCONSISTENT, Groups, NoGroups, pi_group_choices, status
 from kan_core.discovery.routes.base import Found, Problem, Route
+from kan_core.symbolic.constants import released
 from kan_core.symbolic.formula import evaluate, safe_symbols
 
 CHOICES = 2  # π-group choices searched (distinct prefactors: m·c²·g(v/c) and m·v²·h(c/v))
@@ -130,20 +131,7 @@ def _search(groups: Groups, p: Problem, budget: float, solve) -> Found:
     # |π| is π where π > 0 on every row (the nested search does not know its inputs' signs).
     plain = {sp.Abs(s): s for s, v in zip(inner, Pi) if (v[finite] > 0).all()}
     back = dict(zip(inner, groups.pis))
-    return [
-        (groups.prefactor * _released(g).xreplace(plain).xreplace(back), None) for g in found[:MAX_MAPPED]
-    ]
-
-
-def _released(g: sp.Expr) -> sp.Expr:
-    """g with its snapped fractions as floats again, for the refit on y that follows.
-
-    The nested search fits y/M, whose noise is y's scaled by 1/|M| row by row: its least squares
-    weigh the rows wrongly and its snaps (π₁^(7/8) at 10% noise) answer to that. Fitted and
-    snapped again on y itself, in the route's refit, the constants answer to the user's target
-    (π₁^1 there). Integers stay (x², a count of terms).
-    """
-    return g.xreplace({r: sp.Float(r) for r in g.atoms(sp.Rational) if not r.is_Integer})
+    return [(groups.prefactor * released(g).xreplace(plain).xreplace(back), None) for g in found[:MAX_MAPPED]]
 
 
 def mark(

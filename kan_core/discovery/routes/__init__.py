@@ -18,6 +18,8 @@ from kan_core.discovery.routes.separable import INDEX_MAX_INPUTS, factor_route, 
 from kan_core.discovery.routes.separable import MAX_INPUTS as MAX_FACTOR_INPUTS
 from kan_core.discovery.routes.single_index import index_route
 from kan_core.discovery.routes.sums import power_sums, sinusoids
+from kan_core.discovery.routes.varying import MAX_INPUTS as MAX_VARYING_INPUTS
+from kan_core.discovery.routes.varying import varying_route
 
 __all__ = ["Found", "Problem", "Route", "Settings", "plans"]
 
@@ -64,9 +66,11 @@ def crossings(x: np.ndarray, y: np.ndarray) -> int:
     changes sign. The runs grow with the rows: 1% noise on 8,000 rows of a monotone curve made
     dozens of crossings where the curve passes its median, over 5-row runs."""
     v = y[np.argsort(x)] - np.median(y)
-    width = max(5, len(v) // CROSSING_BINS)
-    if len(v) >= 5 * width:
+    width = len(v) // CROSSING_BINS
+    if width > 5:  # many rows: CROSSING_BINS block means
         v = np.convolve(v, np.ones(width) / width, mode="valid")[::width]
+    elif len(v) >= 25:  # a moving average over 5 rows, every row kept (25 rows, 4 periods: 7)
+        v = np.convolve(v, np.ones(5) / 5, mode="valid")
     return int(np.count_nonzero(np.diff(np.sign(v[v != 0])) != 0))
 
 
@@ -99,6 +103,8 @@ def plans(X: np.ndarray, y: np.ndarray, settings: Settings = DEFAULT) -> list[tu
         direct.append(("sinusoids", _sinusoids))
     if 1 < d <= settings.max_poly_inputs:  # milliseconds, and exact for sums of products: first
         direct.append(("polynomial", _polynomial))
+    if 1 < d <= MAX_VARYING_INPUTS:  # Σ gₘ(xⱼ)·xₘ: Tₐ + (T₀ − Tₐ)·e^(−kt), x₀·cos ωt + v₀·sin ωt/ω
+        direct.append(("varying coefficients", varying_route))  # (a screen of milliseconds otherwise)
     # Ratios of sums (2ab/(a + b), V·S/(K + S)) and polynomials in disguise (distances, inverse
     # squares, bell curves: T(y) a polynomial) cost a second or two when they do not apply.
     if 1 < d <= settings.max_rational_inputs:

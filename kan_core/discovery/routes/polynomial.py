@@ -139,6 +139,7 @@ def transformed_polynomials(
     # A distance or a bell curve with noise dips below zero on a few rows: T(y) = y², 1/y, log y
     # are fitted on the rows of the sign of the rest (as the log routes do).
     major = y > 0 if np.mean(y > 0) >= 0.5 else y < 0
+    X_all = X  # T⁻¹ must be defined on every row, the ones left out of the fit too
     if 0 < np.mean(~major) <= SIGN_SLACK:
         X, y = X[major], y[major]
     step = max(1, len(y) // MAX_ROWS)
@@ -178,7 +179,7 @@ def transformed_polynomials(
             break
         with np.errstate(all="ignore"):
             poly = sparse_polynomial(X, forward(y), symbols, deadline, TRANSFORMED_FITS)
-            out.append(inverse(_defined(poly, inverse, symbols, X)))
+            out.append(inverse(_defined(poly, inverse, symbols, X_all)))
     return out
 
 

@@ -29,10 +29,12 @@ import sympy as sp
 from kan_core.discovery.routes.base import Found, Problem
 from kan_core.discovery.routes.single_index import _design, _power
 from kan_core.errors import ModelError
+from kan_core.symbolic.constants import released
 from kan_core.symbolic.formula import evaluate
 
 MAX_ROWS = 1000  # the spline screens; g is then fit on every row
 MAX_INPUTS = 4  # fits grow as d²: 4 inputs cost about 1,300 spline fits
+MIN_ROWS = 33  # three rows per column of the smallest spline basis (8 intervals + 3)
 KEEP_QUANTILE = 0.5  # g of y/M is searched on the rows with M above this quantile
 INDEX_MAX_INPUTS = 3  # the index's fits cost a QR each (~1 ms): 3 inputs, about 700 of them
 EXPONENTS = np.arange(-18, 19) / 6  # M's exponents: sixths in [−3, 3]
@@ -168,14 +170,17 @@ def _search(p: Problem, shape: _Shape) -> Found:
     step = max(1, len(y) // MAX_ROWS)
     Xs, ys = X[::step], y[::step]
     d = X.shape[1]
+    if len(ys) < MIN_ROWS:  # a spline of 8+ intervals interpolates fewer rows whatever the law
+        raise ModelError(shape.fails)
     splits = []
     for j in range(d):
         others = [i for i in range(d) if i != j]
-        if not others or not (Xs[:, others] > 0).all() or work.late():
+        if not others or not (X[:, others] > 0).all() or work.late():
             continue
         a, loss, base, fits = shape.exponents(Xs[:, j], np.log(Xs[:, others]), ys)
         work.charge(fits * shape.fit_seconds)
-        if loss < SEPARABLE and loss < GAIN * base and np.any(a != 0):
+        # base ≈ 0: the spline already interpolates y (a tiny table), no exponent is told apart.
+        if loss < SEPARABLE and loss < GAIN * base and base > 1e-10 and np.any(a != 0):
             splits.append((loss, j, others, a))
     if not splits:
         raise ModelError(shape.fails)
@@ -191,6 +196,7 @@ def _search(p: Problem, shape: _Shape) -> Found:
         # π route does); the route's refit then weighs every row alike.
         rows = m >= np.quantile(m, KEEP_QUANTILE) if shape.rescales else slice(None)
         g = p.solve_1d(pd.DataFrame({"u": u[rows], "r": r[rows]}), 0.9 * work.left())
+        g = released(g) if shape.rescales else g  # refit on y, every row (`released`)
         expr = shape.compose(symbols[j], _power([symbols[i] for i in others], exps), g)
         with np.errstate(all="ignore"):
             mse = float(np.mean((evaluate(expr, symbols, X) - y) ** 2))

@@ -48,6 +48,12 @@ def _linear(F: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     return coef / scale, float(r @ r)
 
 
+def _cancelling(terms: np.ndarray, y: np.ndarray) -> bool:
+    """Whether the terms (columns, each c·x^p over the rows) are each far larger than y's range
+    (`MAX_AMPLITUDE_RATIO`) and so mostly cancel: −859380·x^0.70186 + 859380·x^0.70185."""
+    return bool(np.abs(terms).max() > MAX_AMPLITUDE_RATIO * (np.ptp(y) or 1.0))
+
+
 def power_sums(x: np.ndarray, y: np.ndarray, symbol: sp.Symbol, deadline: float) -> list[sp.Expr]:
     """The best y = c·x^p + d and y = c₁·x^p + c₂·x^q + d (x > 0), as SymPy expressions."""
     if not (x > 0).all():
@@ -85,6 +91,8 @@ def power_sums(x: np.ndarray, y: np.ndarray, symbol: sp.Symbol, deadline: float)
         exps = refine(start)
         F = np.column_stack([*(np.exp(v * logx) for v in exps), ones])
         coef, _ = _linear(F, y)
+        if len(exps) == 2 and _cancelling(F[:, :2] * coef[:2], y):
+            continue  # c·(x^p − x^q) with p ≈ q: a log or a bend in disguise, not two powers
         expr = sp.Float(coef[-1]) + sum(sp.Float(c) * symbol ** sp.Float(e) for c, e in zip(coef, exps))
         out.append(expr)
     return out

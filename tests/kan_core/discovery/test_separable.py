@@ -3,6 +3,7 @@ multiplicative separability with a product-of-powers factor)."""
 
 import numpy as np
 import pandas as pd
+import pytest
 import sympy as sp
 
 from kan_core import discover
@@ -65,3 +66,20 @@ def test_a_dense_noisy_monotone_curve_is_not_an_oscillation():
     assert crossings(x, y + 0.01 * np.sqrt(np.mean(y**2)) * rng.normal(size=len(x))) < OSCILLATING
     wave = np.sin(3 * x)  # 4.8 periods: 9 zeros in range
     assert 9 <= crossings(x, wave + 0.01 * rng.normal(size=len(x))) <= 10
+
+
+def test_small_tables_keep_their_oscillations_and_tiny_ones_are_not_separated():
+    """Runs of n/200 rows must not swallow a short table's periods (25 rows, 4 periods: 7 sign
+    changes, as over 5-row moving averages); under 33 rows a spline interpolates anything, so
+    the separable routes refuse instead of 'finding' x0^(9/2)·x1^3."""
+    from kan_core.discovery.routes.base import Problem
+    from kan_core.discovery.routes.separable import index_on_y_route
+    from kan_core.errors import ModelError
+
+    for n, periods in ((25, 4), (50, 8), (100, 20)):
+        x = np.linspace(0, 1, n)
+        assert crossings(x, np.sin(2 * np.pi * periods * x)) >= 2 * periods - 1
+    X = np.random.default_rng(8).uniform(1, 2, (6, 2))
+    p = Problem(X, np.cos(X[:, 0] / np.sqrt(X[:, 1])), list(sp.symbols("a b")), 0, float("inf"))
+    with pytest.raises(ModelError):
+        index_on_y_route(p)

@@ -56,7 +56,7 @@ def _table() -> pd.DataFrame:
     """A noisy law no direct route gets exactly: the search spends its whole work account."""
     rng = np.random.default_rng(3)
     df = pd.DataFrame({"a": rng.uniform(-1, 1, 400), "b": rng.uniform(-1, 1, 400)})
-    df["y"] = df.a * df.b + np.sin(2 * df.b) + 0.01 * rng.normal(size=400)
+    df["y"] = df.a * df.b + np.sin(2 * df.a * df.b) + 0.01 * rng.normal(size=400)
     return df
 
 

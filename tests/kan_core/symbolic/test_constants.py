@@ -5,7 +5,7 @@ import pytest
 import sympy as sp
 
 from kan_core.errors import ModelError
-from kan_core.symbolic.constants import fit_formula, loo_mse, nice_values, spans_decades
+from kan_core.symbolic.constants import ConstantFit, fit_formula, loo_mse, nice_values, spans_decades
 
 x = sp.Symbol("x", real=True)
 XS = np.random.default_rng(0).uniform(-2, 2, (200, 1))
@@ -140,3 +140,18 @@ def test_a_power_law_over_decades_snaps_under_either_kind_of_noise(noise):
     found = fit_formula(sp.Float(71.0) * M ** sp.Float(0.746), [M], X, y).expr
     coef, power = found.as_coeff_Mul()
     assert power == M ** sp.Rational(3, 4) and abs(float(coef) / 70 - 1) < 2e-3, found
+
+
+def test_a_dropped_term_stays_dropped_in_the_simpler_variants():
+    """y = 2xy + 3.7 exactly, with a round-off term 1e-17·x: the variant without the offset must
+    not bring the round-off term back as a fitted 2.68·x."""
+    yv = sp.Symbol("yv", real=True)
+    X = np.random.default_rng(3).uniform(-2, 2, (300, 2))
+    y = 2 * X[:, 0] * X[:, 1] + 3.7
+    start = sp.Float(2.0000000001) * x * yv + sp.Float(1e-17) * x + sp.Float(3.7000001)
+    cf = ConstantFit(start, [x, yv], X, y)
+    cf.refit()
+    variants = cf.snap()
+    assert cf.expr() == 2 * x * yv + sp.Rational(37, 10)
+    for variant in variants:
+        assert not (variant.has(x) and float(sp.Poly(variant, x, yv).coeff_monomial(x)) != 0), variant
