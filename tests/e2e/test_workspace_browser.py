@@ -72,8 +72,11 @@ def test_suggest_reload_keep_model_and_report(server, page, tmp_path):
         page.screenshot(path=str(tmp_path / f"formula_{size['width']}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 800})
 
-    with page.expect_download() as info:
-        page.get_by_role("button", name="Download report (HTML)").click()
+    settle(page)  # the report is built while the page renders: click once it has settled
+    button = page.get_by_role("button", name="Download report (HTML)")
+    button.wait_for(timeout=60_000)
+    with page.expect_download(timeout=90_000) as info:  # a 4.8 MB file, next to another test worker
+        button.click()
     report = tmp_path / "report.html"
     info.value.save_as(report)
     viewer = page.context.new_page()
