@@ -7,7 +7,7 @@ import math
 import re
 import threading
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from kan_core import KAN, fit
 from kan_core.engine.model import resolve_device
 from kan_core.engine.train import TrainConfig
 from kan_core.errors import ConfigError, KanStudioError, TrainingDiverged
-from kan_core.symbolic.edges import EdgeFit, edge_text, layer_samples
+from kan_core.symbolic.edges import EdgeFit, edge_text, in_data_units, layer_samples
 
 OPTIMIZERS = ("LBFGS", "Adam")
 DEVICES = ("auto", "cpu", "cuda")
@@ -257,16 +257,6 @@ def edge_detail(model: KAN, X: torch.Tensor, edge: tuple[int, int, int]) -> dict
 def fit_curve(fit: EdgeFit, x: np.ndarray, model: KAN, layer: int, i: int) -> np.ndarray:
     """A suggestion drawn over x (x in data units for layer 0, where the edge sees standardised x)."""
     return in_data_units(fit, model, layer, i).values(x)
-
-
-def in_data_units(fit: EdgeFit, model: KAN, layer: int, i: int) -> EdgeFit:
-    """The same fit written in the units of what the user sees on the edge's x axis: for the first
-    layer the input column (the edge itself sees it standardised, z = (x − shift)/scale, so
-    a·z + b = (a/scale)·x + (b − a·shift/scale)); deeper layers are unchanged."""
-    if layer != 0 or fit.fn == "0":
-        return fit
-    scale, shift = float(model.in_scale[i]), float(model.in_shift[i])
-    return replace(fit, a=fit.a / scale, b=fit.b - fit.a * shift / scale)
 
 
 def fit_text(fit: EdgeFit, x: str = "x") -> str:

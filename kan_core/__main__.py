@@ -108,7 +108,7 @@ def _inspect(args: argparse.Namespace) -> int:
     from kan_core.discovery.routes.kan import from_log_space, log_symbols
     from kan_core.errors import ModelError
     from kan_core.io.session import load_session
-    from kan_core.symbolic.edges import edge_text
+    from kan_core.symbolic.edges import EdgeFit, edge_text, in_data_units
     from kan_core.symbolic.formula import SYMPY_SECONDS, canonical, network_expr, safe_symbols
 
     s = load_session(args.session)
@@ -136,8 +136,12 @@ def _inspect(args: argparse.Namespace) -> int:
     for e in snapped:
         a, b, c, d = e["params"]
         where = f"layer {e['layer']}, {e['i']} → {e['j']}"
-        # The edge's own coordinate: first-layer edges see standardised inputs (z below).
-        print(f"  {where}: {edge_text(e['state'], a, b, c, d, 'z' if e['layer'] == 0 else 'x')}")
+        # As the studio writes it: a first-layer edge in its column's units (log of it in log
+        # space), deeper edges in their input node's value x.
+        fit = in_data_units(EdgeFit(e["state"], a, b, c, d, 1.0, 0, 0.0), model, e["layer"], e["i"])
+        x = features[e["i"]] if e["layer"] == 0 else "x"
+        x = f"log({x})" if log_space and e["layer"] == 0 else x
+        print(f"  {where}: {edge_text(fit.fn, fit.a, fit.b, fit.c, fit.d, shown(x))}")
     steps = s.history.get("step", [])
     if steps:
         # The studio saves "train"; a fit() history "train_rmse" ("train_loss" before 0.2).

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from app.plots import edge_figure, edge_from_points, importance_figure, network_figure
-from app.services import edge_detail, edge_table, fit_curve, fit_text, fmt, in_data_units
+from app.services import edge_detail, edge_table, fit_curve, fit_text, fmt
 from app.state import is_log
 from app.text import md
 from app.ui import action, reported, show_flash, studio
-from kan_core.symbolic.edges import edge_fits
+from kan_core.symbolic.edges import edge_fits, in_data_units
 
 s = studio()
 st.title("Network")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import sympy as sp
@@ -65,11 +65,24 @@ def edge_text(fn: str, a: float, b: float, c: float, d: float, x: str = "x") -> 
     def n(v: float) -> sp.Expr:
         return sp.Float(float(f"{v:.4g}"))
 
+    from kan_core.symbolic.formula import fold_phases
+
     sym = sp.Symbol(x)
     expr = n(d) if fn == "0" else n(c) * library.get(fn).sympy(n(a) * sym + n(b)) + n(d)
+    expr = fold_phases(expr)  # 0.12·sin(3.1·t + 0.40), not −0.12·sin(3.1·t − 15.31)
     expr = expr.xreplace({f: n(float(f)) for f in expr.atoms(sp.Float)})  # products of rounded numbers
     expr = expr.xreplace({f: sp.Integer(int(f)) for f in expr.atoms(sp.Float) if float(f).is_integer()})
     return sp.sstr(expr, full_prec=False).replace("**", "^").replace("*", "·")
+
+
+def in_data_units(fit: EdgeFit, model: KAN, layer: int, i: int) -> EdgeFit:
+    """The same fit written in the units of the edge's input as the user sees it: for the first
+    layer the input column (the edge itself sees it standardised, z = (x − shift)/scale, so
+    a·z + b = (a/scale)·x + (b − a·shift/scale)); deeper layers are unchanged."""
+    if layer != 0 or fit.fn == "0":
+        return fit
+    scale, shift = float(model.in_scale[i]), float(model.in_shift[i])
+    return replace(fit, a=fit.a / scale, b=fit.b - fit.a * shift / scale)
 
 
 def _eval(fn: library.Fn, arg: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from kan_core import KAN, fit
 from kan_core.__main__ import main
 from kan_core.errors import SessionError
 from kan_core.io.session import Session, UndoHistory, load_session, save_session, session_bytes
+from kan_core.symbolic.edges import edge_text
 
 
 def trained():
@@ -143,7 +144,9 @@ def test_inspect_prints_structure_snaps_and_formula(tmp_path, capsys):
     assert main(["inspect", str(path)]) == 0
     out = capsys.readouterr().out
     assert "edges: 2 total, 1 pruned, 1 snapped, 0 splines" in out
-    assert "layer 0, 0 → 0: sin(2·z)" in out  # the edge notation of the studio, in its own z
+    # The studio's notation, in the column's units: sin(2·z) with z = (v − shift)/scale.
+    scale, shift = float(model.in_scale[0]), float(model.in_shift[0])
+    assert f"layer 0, 0 → 0: {edge_text('sin', 2 / scale, -2 * shift / scale, 1.0, 0.0, 'v [m/s]')}" in out
     assert "formula: F = " in out and "sin(" in out and "v_m_s" in out
     model.layers[0].clear_symbolic(0, 0)
     save_session(path, Session(model))

@@ -91,3 +91,13 @@ def test_snap_one_edge_from_its_ranked_fits():
     new = snap(model, 0, 0, 0, fits[0])
     with torch.no_grad():
         assert (new(Xt) - torch.sin(torch.pi * Xt)).abs().max() < 1e-2
+
+
+def test_edge_text_reduces_phases_and_folds_a_negative_amplitude():
+    """The studio and `inspect` print −1.41·sin(3.1·t − 15.31) as 1.41·sin(3.1·t + 0.398): the
+    same function, the phase in (−π, π]."""
+    from kan_core.symbolic.edges import edge_text
+
+    assert edge_text("sin", 3.1, -15.31, -1.41, 0.0, "t") == "1.41·sin(3.1·t + 0.398)"
+    assert edge_text("sin", 3.1, -31.02, 0.12, 0.0, "t") == "0.12·sin(3.1·t + 0.3959)"
+    assert edge_text("x^2", 2.0, 1.0, 3.0, 0.5) == "3·(2·x + 1)^2 + 0.5"
