@@ -230,8 +230,11 @@ def edge_from_points(points: list[dict]) -> tuple[int, int, int] | None:
     return None
 
 
-def loss_figure(curves: dict[str, list], live: dict[str, list] | None = None, offset: int = 0) -> go.Figure:
-    """Train and validation RMSE against step, log y axis; a running job's curves appended."""
+def loss_figure(
+    curves: dict[str, list], live: dict[str, list] | None = None, offset: int = 0, log_space: bool = False
+) -> go.Figure:
+    """Train and validation RMSE against step, log y axis; a running job's curves appended.
+    `log_space`: the network fits log|y|, so the errors are in log units (the axis says so)."""
     steps, train = list(curves.get("step", [])), list(curves.get("train", []))
     vsteps, val = list(curves.get("val_step", [])), list(curves.get("val", []))
     if live:
@@ -241,6 +244,7 @@ def loss_figure(curves: dict[str, list], live: dict[str, list] | None = None, of
         val += live["val"]
     fig = go.Figure()
     fmt = "~s" if min([*train, *val], default=0.0) >= 1 else ".3~g"
+    title = "RMSE of log|target| (log space)" if log_space else "RMSE (target units)"
     mode = "lines+markers" if len(steps) <= 2 else "lines"  # one step is a point, not an empty chart
     fig.add_trace(go.Scatter(x=steps, y=train, mode=mode, name="train", line=dict(color=INK)))
     if val:
@@ -251,7 +255,7 @@ def loss_figure(curves: dict[str, list], live: dict[str, list] | None = None, of
         xaxis_title="step",
         # Every log tick in full, not the bare digits 2, 3, … between decades: 20k, 30k for errors
         # of 1 or more (SI prefixes), 0.02, 0.03 below (a "20m" would read as metres).
-        yaxis=dict(type="log", title="RMSE (target units)", minorloglabels="complete", tickformat=fmt),
+        yaxis=dict(type="log", title=title, minorloglabels="complete", tickformat=fmt),
         showlegend=True,
         legend=dict(orientation="h", y=1.12),
     )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from app.plots import loss_figure
 from app.services import DEVICES, MAX_STEPS, OPTIMIZERS, TrainSettings, device_label, fmt
+from app.state import is_log
 from app.text import md
 from app.ui import action, flash, reported, save_checkpoint, show_flash, studio
 from kan_core.discovery.suggest import suggest_network
@@ -128,7 +129,11 @@ def live() -> None:
         save_checkpoint(s)  # a reload during a long run keeps the model as of the last checkpoint
         st.progress(min(job.step / max(job.total, 1), 1.0), text=f"step {job.step} / {job.total}; {eta(job)}")
         if job.step or s.curves.get("step"):
-            st.plotly_chart(loss_figure(s.curves, job.curves, s.steps_done), width="stretch", key="loss_live")
+            st.plotly_chart(
+                loss_figure(s.curves, job.curves, s.steps_done, log_space=settings.log_space),
+                width="stretch",
+                key="loss_live",
+            )
         else:  # step 0: no empty chart
             st.caption("waiting for the first step…")
         return
@@ -144,7 +149,7 @@ def live() -> None:
         val = s.curves["val"][-1] if s.curves.get("val") else None
         done = "1 step" if s.steps_done == 1 else f"{s.steps_done} steps"
         st.caption(f"{done} so far; train RMSE {fmt(last)}, validation RMSE {fmt(val)}")
-        st.plotly_chart(loss_figure(s.curves), width="stretch", key="loss_done")
+        st.plotly_chart(loss_figure(s.curves, log_space=is_log(s.model)), width="stretch", key="loss_done")
     elif s.model is None:
         st.info("Press Train to fit a KAN to the data.")
 

@@ -68,7 +68,9 @@ def edge_text(fn: str, a: float, b: float, c: float, d: float, x: str = "x") -> 
     from kan_core.symbolic.formula import fold_phases
 
     sym = sp.Symbol(x)
-    expr = n(d) if fn == "0" else n(c) * library.get(fn).sympy(n(a) * sym + n(b)) + n(d)
+    # sigmoid by name: SymPy's 1/(1 + e^(−u)) turns a large offset into 1.3e49·e^(−20·t)
+    f = sp.Function("sigmoid") if fn == "sigmoid" else library.get(fn).sympy
+    expr = n(d) if fn == "0" else n(c) * f(n(a) * sym + n(b)) + n(d)
     expr = fold_phases(expr)  # 0.12·sin(3.1·t + 0.40), not −0.12·sin(3.1·t − 15.31)
     expr = expr.xreplace({f: n(float(f)) for f in expr.atoms(sp.Float)})  # products of rounded numbers
     expr = expr.xreplace({f: sp.Integer(int(f)) for f in expr.atoms(sp.Float) if float(f).is_integer()})

@@ -63,3 +63,9 @@ def test_a_one_step_loss_chart_shows_a_point_and_log_ticks_in_full():
     assert fig.layout.yaxis.minorloglabels == "complete" and fig.layout.yaxis.tickformat == "~s"  # 20k, 30k
     small = loss_figure({"step": [1, 2], "train": [0.5, 0.02], "val_step": [], "val": []})
     assert small.layout.yaxis.tickformat == ".3~g"  # 0.02, not "20m"
+
+
+def test_a_log_space_loss_chart_says_its_errors_are_of_log_y():
+    fig = loss_figure({"step": [1, 2], "train": [0.5, 0.02], "val_step": [], "val": []}, log_space=True)
+    assert fig.layout.yaxis.title.text == "RMSE of log|target| (log space)"
+    assert loss_figure({"step": [1], "train": [0.5]}).layout.yaxis.title.text == "RMSE (target units)"

@@ -101,3 +101,9 @@ def test_edge_text_reduces_phases_and_folds_a_negative_amplitude():
     assert edge_text("sin", 3.1, -15.31, -1.41, 0.0, "t") == "1.41·sin(3.1·t + 0.398)"
     assert edge_text("sin", 3.1, -31.02, 0.12, 0.0, "t") == "0.12·sin(3.1·t + 0.3959)"
     assert edge_text("x^2", 2.0, 1.0, 3.0, 0.5) == "3·(2·x + 1)^2 + 0.5"
+
+
+def test_a_sigmoid_edge_reads_by_name():
+    from kan_core.symbolic.edges import edge_text
+
+    assert edge_text("sigmoid", 20.23, -113.1, 1.357, 0.0, "t") == "1.357·sigmoid(20.23·t - 113.1)"
