@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import sympy as sp
 
-from kan_core.discovery.noise import neighbours, only_noise
+from kan_core.discovery.noise import neighbours, only_noise, within_noise
 from kan_core.discovery.routes import plans
 from kan_core.discovery.search import discover
 from kan_core.symbolic.constants import fit_formula
@@ -76,3 +76,17 @@ def test_a_gas_constant_is_not_snapped_to_a_fraction_the_data_rules_out():
     coef, rest = found.as_coeff_Mul()
     assert str(rest) == "T*n/V", found
     assert coef.is_Float and abs(float(coef) / 8.314 - 1) < 0.002, found
+
+
+def test_the_mean_never_ends_the_search_as_noise():
+    """0.13·sin(x₂) over 8 periods among five inputs: a nearest neighbour in 5-D is far in x₂, so
+    the mean's residuals looked like noise and the search stopped after its first route."""
+    from kan_core.discovery.pareto import Scorer
+
+    rng = np.random.default_rng(2)
+    X = rng.uniform(-50, 50, (2000, 5))
+    y = -2.3 + 0.13 * np.sin(X[:, 2])
+    sc = Scorer(X, y, list(sp.symbols("x0:5")), 0, 400)
+    sc.add(sp.Float(float(np.mean(y[sc.tr]))), "constant")
+    assert only_noise(sc.yv - float(np.mean(y[sc.tr])), neighbours(sc.Xv))[0]  # the test is blind here
+    assert not within_noise(sc, neighbours(sc.Xv), 20)  # so the mean does not count
