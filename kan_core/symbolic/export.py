@@ -61,8 +61,19 @@ def short_text(expr: sp.Expr, digits: int = 4) -> str:
 
     >>> short_text(sp.Float(8.31128450626) * sp.Symbol("T"))
     '8.311*T'
+    >>> short_text(sp.Symbol("V") ** sp.Float(1.00027))
+    'V**1.0003'
     """
-    return str(expr.xreplace({f: sp.Float(f, digits) for f in expr.atoms(sp.Float)}))
+
+    def shown(f: sp.Float) -> sp.Float:
+        # A fitted 1.00027 must not read as a snapped 1.000: more digits until it differs.
+        for n in range(digits, 9):
+            short = sp.Float(f, n)
+            if float(str(short)) != round(float(str(short))) or float(f) == round(float(f)):
+                return short
+        return sp.Float(f, 9)
+
+    return str(expr.xreplace({f: shown(f) for f in expr.atoms(sp.Float)}))
 
 
 def to_sympy(expr: sp.Expr) -> str:
