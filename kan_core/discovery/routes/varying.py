@@ -121,6 +121,8 @@ def varying_route(p: Problem) -> Found:
     others = [i for i in range(X.shape[1]) if i != j]
     phis = [np.ones(len(y)), *[X[:, i] for i in others]]
     kinds = _coefficient_kinds(D, np.column_stack(phis), y)
+    if sum(kind != "none" for kind in kinds) < 2:  # g(xⱼ)·xᵢ alone: the monomial × g(input) route's
+        raise ModelError("a single product of one input's function and another input, not a sum of them")
     blocks = [
         D * f[:, None] if kind == "curve" else f[:, None] for f, kind in zip(phis, kinds) if kind != "none"
     ]

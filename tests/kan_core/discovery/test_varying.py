@@ -53,3 +53,21 @@ def test_a_relaxation_to_a_moving_level_at_1_percent_noise():
         {f: sp.nsimplify(round(float(f), 2), rational=True) for f in found.atoms(sp.Float)}
     )
     assert sp.simplify(rounded - (VS + (V0 - VS) * sp.exp(-T / 3))) == 0, found
+
+
+def test_a_single_product_is_left_to_the_factor_route():
+    """A·e^(−600/T) is a varying-coefficient law with one term; the route's spline curve of
+    e^(−600/T) at 1% noise came back as a sine in disguise, while the monomial × g(input) route,
+    fitting y itself, writes A·e^(−601.3/T). The route declines one-term laws."""
+    import pytest
+
+    from kan_core.discovery.routes.base import Problem
+    from kan_core.discovery.routes.varying import varying_route
+    from kan_core.errors import ModelError
+
+    rng = np.random.default_rng(15)
+    X = np.column_stack([rng.uniform(1, 10, 3000), rng.uniform(250, 600, 3000)])
+    y = X[:, 0] * np.exp(-600 / X[:, 1])
+    p = Problem(X, y, list(sp.symbols("A T")), 0, float("inf"), solve_1d=lambda frame, s: sp.Integer(0))
+    with pytest.raises(ModelError, match="single product"):
+        varying_route(p)
