@@ -161,9 +161,7 @@ def transformed_polynomials(
         rel = float(r @ r) / float(np.sum((t - t.mean()) ** 2))
         noise = False
         if nn is not None and 1e-5 < rel <= NOISY_FIT:  # noisy data: the fit read back as y …
-            e = sp.Symbol("e")
-            with np.errstate(all="ignore"):
-                back = evaluate(inverse(e), [e], fitted[:, None])
+            back = _inverse_values(inverse, fitted)
             ok = np.isfinite(back)  # (a fitted y² may dip below 0 where the distance is ~0)
             if ok.mean() >= 1 - SIGN_SLACK:  # … leaves residuals with no structure in x
                 noise = only_noise(np.where(ok, ys - back, 0.0), nn)[0]
@@ -183,14 +181,20 @@ def transformed_polynomials(
     return out
 
 
+def _inverse_values(inverse: Callable[[sp.Expr], sp.Expr], values: np.ndarray) -> np.ndarray:
+    """T⁻¹ (a SymPy inverse transform) applied to numbers (NaN where it is undefined)."""
+    e = sp.Symbol("e")
+    with np.errstate(all="ignore"):
+        return evaluate(inverse(e), [e], values[:, None])
+
+
 def _defined(poly: sp.Expr, inverse: Callable[[sp.Expr], sp.Expr], symbols: list, X: np.ndarray) -> sp.Expr:
     """`poly` raised by a constant where T⁻¹(poly) is undefined on some rows (a fitted squared
     distance a hair below 0 where two points meet, on rows the fit did not see): the refit that
     follows gets no gradient from an undefined row, so it must start where the formula is defined."""
-    e = sp.Symbol("e")
     with np.errstate(all="ignore"):
         values = evaluate(poly, symbols, X)
-        if np.isfinite(evaluate(inverse(e), [e], values[:, None])).all() or not np.isfinite(values).all():
+        if np.isfinite(_inverse_values(inverse, values)).all() or not np.isfinite(values).all():
             return poly
     return poly + sp.Float(max(-float(values.min()), 0.0) * (1 + 1e-6) + 1e-12 * float(np.abs(values).max()))
 

@@ -37,18 +37,17 @@ ROWS_PER_COLUMN = 5  # the screen needs this many rows per column of its design
 FIT_SECONDS = 5e-3  # work seconds of one screening fit (1,000 × 60 least squares)
 
 
-def _fit(D: np.ndarray, others: np.ndarray, y: np.ndarray, varying: bool) -> tuple[float, np.ndarray]:
-    """(1 − R², coefficients) of y on D ⊗ (1, others) (varying) or on [D, others] (constant)."""
-    ones = np.ones((len(y), 1))
-    A = (
-        np.hstack([D * f[:, None] for f in np.hstack([ones, others]).T])
-        if varying
-        else np.hstack([D, others])
-    )
-    coef, *_ = np.linalg.lstsq(A, y, rcond=None)
-    r = y - A @ coef
-    sst = float(np.sum((y - y.mean()) ** 2)) or 1.0
-    return float(r @ r) / sst, coef
+def _matrix(D: np.ndarray, phis: np.ndarray, kinds: list[str]) -> np.ndarray:
+    """The design of y = Σₘ cₘ·φₘ: for each φₘ (columns of phis) the spline basis D times φₘ
+    ("curve"), φₘ itself ("constant") or nothing ("none")."""
+    cols = [D * f[:, None] if k == "curve" else f[:, None] for f, k in zip(phis.T, kinds) if k != "none"]
+    return np.hstack(cols) if cols else np.zeros((len(phis), 0))
+
+
+def _lstsq(A: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(coefficients, residual) of y's least squares on the columns of A."""
+    coef = np.linalg.lstsq(A, y, rcond=None)[0] if A.shape[1] else np.zeros(0)
+    return coef, y - A @ coef
 
 
 def _coefficient_kinds(D: np.ndarray, phis: np.ndarray, y: np.ndarray) -> list[str]:
@@ -61,10 +60,8 @@ def _coefficient_kinds(D: np.ndarray, phis: np.ndarray, y: np.ndarray) -> list[s
     kinds = ["curve"] * phis.shape[1]
 
     def rss(ks: list[str]) -> tuple[float, int]:
-        cols = [D * f[:, None] if k == "curve" else f[:, None] for f, k in zip(phis.T, ks) if k != "none"]
-        A = np.hstack(cols) if cols else np.zeros((n, 0))
-        coef, *_ = np.linalg.lstsq(A, y, rcond=None) if cols else (np.zeros(0),)
-        r = y - A @ coef
+        A = _matrix(D, phis, ks)
+        r = _lstsq(A, y)[1]
         return float(r @ r), A.shape[1]
 
     full, p = rss(kinds)
@@ -86,21 +83,21 @@ def screen(X: np.ndarray, y: np.ndarray) -> list[tuple[float, int]]:
     Xs, ys = X[::step], y[::step]
     if len(ys) < ROWS_PER_COLUMN * X.shape[1] * (INTERVALS + 3):  # 81 columns fit 160 rows of anything
         return []
+    sst = float(np.sum((ys - ys.mean()) ** 2)) or 1.0
     out = []
     for j in range(X.shape[1]):
         if np.ptp(Xs[:, j]) == 0:
             continue
         D = _design(Xs[:, j], INTERVALS)
-        others = np.delete(Xs, j, axis=1)
-        loss, coef = _fit(D, others, ys, varying=True)
-        flat, _ = _fit(D, others, ys, varying=False)
+        phis = np.column_stack([np.ones(len(ys)), np.delete(Xs, j, axis=1)])
+        r = _lstsq(_matrix(D, phis, ["curve"] * phis.shape[1]), ys)[1]
+        r_flat = _lstsq(_matrix(D, phis, ["curve"] + ["constant"] * (phis.shape[1] - 1)), ys)[1]
+        loss, flat = float(r @ r) / sst, float(r_flat @ r_flat) / sst
         if not (loss < VARYING and loss < GAIN * flat):
             continue
         # Smooth curves times each input approximate any smooth law to a few percent: the fit
         # must be exact, or leave residuals with no structure in x (noise).
-        ones = np.ones((len(ys), 1))
-        A = np.hstack([D * f[:, None] for f in np.hstack([ones, others]).T])
-        if loss < EXACT or only_noise(ys - A @ coef, neighbours(Xs))[0]:
+        if loss < EXACT or only_noise(r, neighbours(Xs))[0]:
             out.append((loss, j))
     return sorted(out)
 
@@ -119,14 +116,11 @@ def varying_route(p: Problem) -> Found:
     _, j = found[0]
     D = _design(X[:, j], INTERVALS)
     others = [i for i in range(X.shape[1]) if i != j]
-    phis = [np.ones(len(y)), *[X[:, i] for i in others]]
-    kinds = _coefficient_kinds(D, np.column_stack(phis), y)
+    phis = np.column_stack([np.ones(len(y)), X[:, others]])
+    kinds = _coefficient_kinds(D, phis, y)
     if sum(kind != "none" for kind in kinds) < 2:  # g(xⱼ)·xᵢ alone: the monomial × g(input) route's
         raise ModelError("a single product of one input's function and another input, not a sum of them")
-    blocks = [
-        D * f[:, None] if kind == "curve" else f[:, None] for f, kind in zip(phis, kinds) if kind != "none"
-    ]
-    coef, *_ = np.linalg.lstsq(np.hstack(blocks), y, rcond=None)
+    coef = _lstsq(_matrix(D, phis, kinds), y)[0]
     expr, at = sp.Integer(0), 0
     curves = sum(kind == "curve" for kind in kinds)
     for m, kind in enumerate(kinds):
